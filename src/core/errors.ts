@@ -1,0 +1,62 @@
+/**
+ * Domain errors: every failure the core or a service can report, as a class with a string code.
+ * Pure: one exception filter maps the codes to HTTP statuses; the CLI maps them to messages.
+ */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  VERSION_CONFLICT: 'VERSION_CONFLICT',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  EVENT_NOT_ALLOWED: 'EVENT_NOT_ALLOWED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INVALID_DEFINITION: 'INVALID_DEFINITION',
+  INVALID_CONFIGURATION: 'INVALID_CONFIGURATION',
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** One problem in an input: where (a dotted path) and what was expected. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(
+    message: string,
+    readonly fields: FieldProblem[],
+  ) {
+    super(ErrorCode.VALIDATION_FAILED, message, { fields });
+    this.name = 'ValidationError';
+  }
+}
+
+/** A definition file (plan, calendar, registry) that failed validation; lists every problem. */
+export class DefinitionError extends DomainError {
+  constructor(
+    readonly file: string,
+    readonly problems: FieldProblem[],
+  ) {
+    super(
+      ErrorCode.INVALID_DEFINITION,
+      `${file}: ${problems.length} problem(s)\n` +
+        problems.map((p) => `  - ${file} at ${p.path || '(root)'}: ${p.message}`).join('\n'),
+      { file, problems },
+    );
+    this.name = 'DefinitionError';
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Every lifecycle machine version the engine knows. Old versions stay here forever so that events
+ * recorded under them can be replayed. Pure.
+ */
+import type { AnyStateMachine } from 'xstate';
+import { DomainError, ErrorCode } from '../errors.js';
+import { annualReportMachineV1 } from './annual-report.machine.js';
+
+export interface MachineEntry {
+  id: string;
+  version: number;
+  machine: AnyStateMachine;
+}
+
+const ENTRIES: readonly MachineEntry[] = [
+  { id: 'annual-report', version: 1, machine: annualReportMachineV1 },
+];
+
+/** `annual-report@1`: how a machine version is written on obligations and events. */
+export function machineRef(id: string, version: number): string {
+  return `${id}@${version}`;
+}
+
+export function knownMachines(): ReadonlyArray<{ id: string; version: number }> {
+  return ENTRIES.map(({ id, version }) => ({ id, version }));
+}
+
+export function getMachine(ref: string): MachineEntry {
+  const entry = ENTRIES.find((e) => machineRef(e.id, e.version) === ref);
+  if (!entry) {
+    throw new DomainError(ErrorCode.INTERNAL, `Unknown machine version "${ref}"`, { ref });
+  }
+  return entry;
+}
