@@ -1,0 +1,91 @@
+/**
+ * The one place that turns errors into HTTP answers: `{ statusCode, code, message, ...details }`.
+ * Services throw DomainErrors; nothing internal (stack traces, SQL) ever reaches a response.
+ */
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError, ErrorCode } from '../core/errors.js';
+
+const STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  VERSION_CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  EVENT_NOT_ALLOWED: 422,
+  RATE_LIMITED: 429,
+  INVALID_DEFINITION: 500,
+  INVALID_CONFIGURATION: 500,
+  DATABASE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+const HTTP_CODES: Record<number, ErrorCode> = {
+  400: ErrorCode.VALIDATION_FAILED,
+  401: ErrorCode.UNAUTHENTICATED,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  429: ErrorCode.RATE_LIMITED,
+};
+
+export function errorBody(error: unknown): { statusCode: number; body: Record<string, unknown> } {
+  if (error instanceof DomainError) {
+    const statusCode = STATUS[error.code];
+    return {
+      statusCode,
+      body: { statusCode, code: error.code, message: error.message, ...error.details },
+    };
+  }
+  if (error instanceof HttpException) {
+    const statusCode = error.getStatus();
+    const code =
+      HTTP_CODES[statusCode] ?? (statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : ErrorCode.INTERNAL);
+    const raw = error.getResponse();
+    const message =
+      typeof raw === 'string'
+        ? raw
+        : String((raw as { message?: unknown }).message ?? error.message);
+    const fields = statusCode === 400 ? [{ path: '(request)', message }] : undefined;
+    return { statusCode, body: { statusCode, code, message, ...(fields ? { fields } : {}) } };
+  }
+  // body-parser errors (malformed JSON, too large) carry a status and a type.
+  const e = error as { status?: number; type?: string; message?: string };
+  if (e?.type === 'entity.parse.failed') {
+    return {
+      statusCode: 400,
+      body: {
+        statusCode: 400,
+        code: ErrorCode.VALIDATION_FAILED,
+        message: 'The request body is not valid JSON',
+        fields: [{ path: '(body)', message: 'malformed JSON' }],
+      },
+    };
+  }
+  if (e?.type === 'entity.too.large') {
+    return {
+      statusCode: 413,
+      body: {
+        statusCode: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+        message: 'The request body is too large',
+      },
+    };
+  }
+  return {
+    statusCode: 500,
+    body: { statusCode: 500, code: ErrorCode.INTERNAL, message: 'Internal error' },
+  };
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { statusCode, body } = errorBody(error);
+    if (statusCode >= 500) this.logger.error((error as Error)?.stack ?? String(error));
+    res.status(statusCode).json(body);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Environment configuration, validated once at boot. Every bad value is reported with the
+ * variable's name and what was expected; nothing starts with a bad configuration.
+ */
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { z } from 'zod';
+import { DomainError, ErrorCode } from '../core/errors.js';
+
+/** The package root (the folder holding package.json and workflows/), from src/ or dist/. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export type ClockMode = 'system' | 'virtual';
+
+export interface AppConfig {
+  port: number;
+  dataDir: string;
+  databaseUrl: string | null;
+  adminPassword: string | null;
+  clock: ClockMode;
+  workflowsDir: string;
+  /** Acting user for every request until authentication lands. */
+  localUser: string;
+  /** Open the current year's cycle of every plan at start. */
+  openCurrentCycleAtStart: boolean;
+}
+
+const port = z
+  .string()
+  .regex(/^\d+$/, 'expected a whole number')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 65535, 'expected a port from 1 to 65535');
+
+const schema = z.object({
+  PORT: port.optional(),
+  DONDOC_DATA_DIR: z.string().min(1, 'expected a folder path').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  DONDOC_ADMIN_PASSWORD: z.string().min(8, 'expected at least 8 characters').optional(),
+  DONDOC_CLOCK: z
+    .enum(['system', 'virtual'], { message: 'expected "system" or "virtual"' })
+    .optional(),
+  DONDOC_WORKFLOWS_DIR: z.string().min(1, 'expected a folder path').optional(),
+  DONDOC_LOCAL_USER: z
+    .string()
+    .regex(/^[a-z0-9._:-]{1,64}$/, 'expected 1–64 characters of a-z, 0-9, . _ : -')
+    .optional(),
+  DONDOC_OPEN_CURRENT_CYCLE: z
+    .enum(['true', 'false'], { message: 'expected "true" or "false"' })
+    .optional(),
+});
+
+/** Reads and validates the environment; throws INVALID_CONFIGURATION naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const relevant = Object.fromEntries(
+    Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const result = schema.safeParse(relevant);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => ({
+      path: String(i.path[0] ?? ''),
+      message: `${i.message} (got ${JSON.stringify(relevant[String(i.path[0])])})`,
+    }));
+    throw new DomainError(
+      ErrorCode.INVALID_CONFIGURATION,
+      'Invalid configuration:\n' + problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n'),
+      { problems },
+    );
+  }
+  const v = result.data;
+  return {
+    port: v.PORT ?? 3000,
+    dataDir: path.resolve(v.DONDOC_DATA_DIR ?? './data'),
+    databaseUrl: v.DATABASE_URL ?? null,
+    adminPassword: v.DONDOC_ADMIN_PASSWORD ?? null,
+    clock: v.DONDOC_CLOCK ?? 'system',
+    workflowsDir: path.resolve(v.DONDOC_WORKFLOWS_DIR ?? path.join(PACKAGE_ROOT, 'workflows')),
+    localUser: v.DONDOC_LOCAL_USER ?? 'local-admin',
+    openCurrentCycleAtStart: (v.DONDOC_OPEN_CURRENT_CYCLE ?? 'true') === 'true',
+  };
+}
+
+/** Injection token of the AppConfig value. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

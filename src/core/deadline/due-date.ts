@@ -1,0 +1,113 @@
+/**
+ * Turns a plan's recurring report date ("trước ngày 15/11 hằng năm") into the instant a given
+ * cycle's report is due, and says in words how. Pure: calendar knowledge is passed in.
+ */
+import { DateTime } from 'luxon';
+import type { CycleDefinition, DeadlinePolicy } from '../plan/plan.types.js';
+
+/** Answers whether a civil date (YYYY-MM-DD, in the plan's zone) is a working day. */
+export type WorkingDayPredicate = (civilDate: string) => boolean;
+
+/** Weekends only: the fallback until a holiday calendar is supplied. */
+export const weekendsOnly: WorkingDayPredicate = (civilDate) => {
+  const weekday = DateTime.fromISO(civilDate, { zone: 'UTC' }).weekday;
+  return weekday !== 6 && weekday !== 7;
+};
+
+export interface DueDerivation {
+  policy: DeadlinePolicy;
+  sourceText: string;
+  /** The civil date named by the plan for this cycle. */
+  namedDate: string;
+  /** The last civil day on which the report is on time. */
+  lastDay: string;
+  /** Non-working days skipped by a roll-forward, oldest first. */
+  skippedDays: string[];
+  explanation: string;
+}
+
+export interface ResolvedDue {
+  dueAt: string;
+  derivation: DueDerivation;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `YYYY-MM-DD` → `DD/MM/YYYY`, the Vietnamese way of writing a date. */
+export function formatVietnameseDate(civilDate: string): string {
+  const [y, m, d] = civilDate.split('-');
+  return `${d}/${m}/${y}`;
+}
+
+/** The instant a civil day ends (24:00 = next day 00:00) in the zone, as an ISO UTC string. */
+export function endOfCivilDay(civilDate: string, zone: string): string {
+  return DateTime.fromISO(civilDate, { zone }).plus({ days: 1 }).startOf('day').toUTC().toISO()!;
+}
+
+/** The civil date (YYYY-MM-DD) of an instant in the zone. */
+export function civilDateOf(instant: Date | string, zone: string): string {
+  const dt =
+    typeof instant === 'string'
+      ? DateTime.fromISO(instant, { zone })
+      : DateTime.fromJSDate(instant, { zone });
+  return dt.toISODate()!;
+}
+
+/** Resolves the report deadline of the cycle `year`. */
+export function resolveReportDue(
+  cycle: CycleDefinition,
+  year: number,
+  isWorkingDay: WorkingDayPredicate = weekendsOnly,
+): ResolvedDue {
+  const zone = cycle.timeZone;
+  const { month, day } = cycle.report.due;
+  const namedDate = `${year}-${pad(month)}-${pad(day)}`;
+  const named = DateTime.fromISO(namedDate, { zone });
+  if (cycle.report.policy === 'fixed-exclusive') {
+    const lastDay = named.minus({ days: 1 }).toISODate()!;
+    return {
+      dueAt: named.startOf('day').toUTC().toISO()!,
+      derivation: {
+        policy: 'fixed-exclusive',
+        sourceText: cycle.report.sourceText,
+        namedDate,
+        lastDay,
+        skippedDays: [],
+        explanation:
+          `"${cycle.report.sourceText}": due before ${formatVietnameseDate(namedDate)} 00:00 (${zone}), ` +
+          `so the last day on time is ${formatVietnameseDate(lastDay)}; fixed date, not moved for weekends or holidays.`,
+      },
+    };
+  }
+  // Civil Code Art. 147–148: the period ends at 24:00 of its last day (the day before the named
+  // date); a last day that is not a working day moves to the next working day.
+  let last = named.minus({ days: 1 });
+  const skipped: string[] = [];
+  while (!isWorkingDay(last.toISODate()!)) {
+    skipped.push(last.toISODate()!);
+    last = last.plus({ days: 1 });
+  }
+  const lastDay = last.toISODate()!;
+  return {
+    dueAt: endOfCivilDay(lastDay, zone),
+    derivation: {
+      policy: 'civil-code-roll-forward',
+      sourceText: cycle.report.sourceText,
+      namedDate,
+      lastDay,
+      skippedDays: skipped,
+      explanation:
+        `"${cycle.report.sourceText}": the period ends at 24:00 on ${formatVietnameseDate(lastDay)} (${zone})` +
+        (skipped.length
+          ? `; ${skipped.map(formatVietnameseDate).join(', ')} not working day(s), rolled forward (Civil Code Art. 148).`
+          : '.'),
+    },
+  };
+}
+
+/** The due instant for a deadline extended to a civil date: on time through the end of that day. */
+export function resolveExtendedDue(newDueDate: string, zone: string): string {
+  return endOfCivilDay(newDueDate, zone);
+}

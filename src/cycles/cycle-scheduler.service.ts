@@ -1,0 +1,22 @@
+/** Opens each new year's cycle at 00:05 on 1 January, Asia/Ho_Chi_Minh. */
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron } from '@nestjs/schedule';
+import { CycleService } from './cycle.service.js';
+
+export const SCHEDULER_CALLER = { name: 'system:scheduler', system: true } as const;
+
+@Injectable()
+export class CycleScheduler {
+  private readonly logger = new Logger(CycleScheduler.name);
+
+  constructor(private readonly cycles: CycleService) {}
+
+  @Cron('5 0 1 1 *', { name: 'open-yearly-cycles', timeZone: 'Asia/Ho_Chi_Minh' })
+  async openYearlyCycles(): Promise<void> {
+    try {
+      await this.cycles.openCurrentCycles(SCHEDULER_CALLER);
+    } catch (error) {
+      this.logger.error(`Opening the new year's cycles failed: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Cycles: one per plan and year. Opening one creates an obligation per reporting agency of the
+ * roster, with its first event, in one transaction; opening it again changes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CLOCK } from '../clock/clocks.js';
+import type { Clock } from '../core/clock.js';
+import { civilDateOf, resolveReportDue } from '../core/deadline/due-date.js';
+import { STATUSES, statusOf, type Status } from '../core/deadline/obligation-status.js';
+import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
+import { startObligation } from '../core/machine/obligation-engine.js';
+import { STAGES, type Stage } from '../core/machine/obligation-events.js';
+import { Database, intValue } from '../database/database.js';
+import {
+  ObligationRepository,
+  type ObligationRecord,
+} from '../obligations/obligation.repository.js';
+import { toView, type Caller, type ObligationView } from '../obligations/obligation-view.js';
+import { PlanRegistry } from '../plans/plan-registry.service.js';
+
+export interface CycleSummary {
+  planId: string;
+  year: number;
+  dueAt: string;
+  openedAt: string;
+  counts: { byStage: Record<Stage, number>; byStatus: Record<Status, number> };
+  /** Share of obligations past their deadline whose report is in; null when none is past it. */
+  completionRate: number | null;
+  overdue: string[];
+}
+
+@Injectable()
+export class CycleService {
+  private readonly logger = new Logger(CycleService.name);
+
+  constructor(
+    private readonly db: Database,
+    private readonly plans: PlanRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Opens the cycle; `created` is false when it was already open (nothing changes then). */
+  async open(
+    planId: string,
+    year: number,
+    caller: Caller,
+  ): Promise<{ created: boolean; planId: string; year: number; obligations: ObligationView[] }> {
+    const plan = this.plans.get(planId);
+    const { firstYear, lastYear } = plan.definition.cycle;
+    if (!Number.isInteger(year) || year < firstYear || (lastYear !== null && year > lastYear)) {
+      throw new ValidationError(`Year ${year} is outside the plan's cycles`, [
+        {
+          path: 'year',
+          message: `must be from ${firstYear}${lastYear ? ` to ${lastYear}` : ' on'}`,
+        },
+      ]);
+    }
+    const due = resolveReportDue(plan.definition.cycle, year);
+    const created = await this.db.write(async (tx) => {
+      const now = this.clock.now().getTime();
+      const inserted = await tx.execute(
+        `INSERT INTO cycles (plan_id, year, due_at, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (plan_id, year) DO NOTHING`,
+        [planId, year, Date.parse(due.dueAt), now, caller.name],
+      );
+      if (inserted !== 1) return false;
+      for (const agency of plan.definition.agencies.filter((a) => a.reports)) {
+        const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
+        const record: ObligationRecord = {
+          id: randomUUID(),
+          planId,
+          year,
+          agencyCode: agency.code,
+          kind: agency.kind,
+          stage: start.stage,
+          snapshot: start.snapshot,
+          version: 1,
+          machineVersion: plan.machineVersion,
+          dueAt: Date.parse(due.dueAt),
+          createdAt: now,
+          updatedAt: now,
+        };
+        if (!(await ObligationRepository.insert(tx, record))) continue;
+        await ObligationRepository.appendEvent(tx, {
+          obligationId: record.id,
+          seq: 1,
+          type: 'OBLIGATION_OPENED',
+          payload: { planId, year, agencyCode: agency.code, kind: agency.kind, dueAt: due.dueAt },
+          actor: caller.name,
+          reason: null,
+          effectiveAt: now,
+          recordedAt: now,
+          stageAfter: start.stage,
+          machineVersion: plan.machineVersion,
+        });
+      }
+      return true;
+    });
+    if (created) this.logger.log(`Opened cycle ${planId} ${year}`);
+    const now = this.clock.now();
+    const rows = await this.db.read((sql) =>
+      ObligationRepository.list(
+        sql,
+        { planId, year, now: now.getTime() },
+        { offset: 0, limit: 100000 },
+      ),
+    );
+    return {
+      created,
+      planId,
+      year,
+      obligations: rows.items.map((o) => toView(o, plan, now, caller)),
+    };
+  }
+
+  /** Opens the current year's cycle (in the plan's time zone) of every plan that covers it. */
+  async openCurrentCycles(caller: Caller): Promise<void> {
+    for (const plan of this.plans.list()) {
+      const year = Number(
+        civilDateOf(this.clock.now(), plan.definition.cycle.timeZone).slice(0, 4),
+      );
+      const { firstYear, lastYear } = plan.definition.cycle;
+      if (year < firstYear || (lastYear !== null && year > lastYear)) continue;
+      await this.open(plan.definition.id, year, caller);
+    }
+  }
+
+  async summary(planId: string, year: number): Promise<CycleSummary> {
+    this.plans.get(planId);
+    const now = this.clock.now().getTime();
+    const { cycle, items } = await this.db.read(async (sql) => {
+      const cycles = await sql.query(
+        `SELECT due_at, opened_at FROM cycles WHERE plan_id = ? AND year = ?`,
+        [planId, year],
+      );
+      const list = await ObligationRepository.list(
+        sql,
+        { planId, year, now },
+        { offset: 0, limit: 100000 },
+      );
+      return { cycle: cycles[0], items: list.items };
+    });
+    if (!cycle) {
+      throw new DomainError(ErrorCode.NOT_FOUND, `Cycle ${year} of plan "${planId}" is not open`, {
+        planId,
+        year,
+      });
+    }
+    const byStage = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+    const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+    const overdue: string[] = [];
+    let pastDue = 0;
+    let donePastDue = 0;
+    for (const o of items) {
+      byStage[o.stage] += 1;
+      const status = statusOf(o.stage, o.snapshot.context, o.dueAt, now);
+      if (!status) continue;
+      byStatus[status] += 1;
+      if (status === 'IN_PROGRESS_OVERDUE') overdue.push(o.id);
+      if (now >= o.dueAt) {
+        pastDue += 1;
+        if (status === 'DONE_ON_TIME' || status === 'DONE_LATE') donePastDue += 1;
+      }
+    }
+    return {
+      planId,
+      year,
+      dueAt: new Date(intValue(cycle.due_at)).toISOString(),
+      openedAt: new Date(intValue(cycle.opened_at)).toISOString(),
+      counts: { byStage, byStatus },
+      completionRate: pastDue === 0 ? null : donePastDue / pastDue,
+      overdue,
+    };
+  }
+}

@@ -1,0 +1,42 @@
+/** PostgreSQL access: each unit of work is its own transaction on a pooled connection. */
+import type { DataSource } from 'typeorm';
+import { Database, sqlOn, type Sql } from './database.js';
+
+export class PostgresDatabase extends Database {
+  readonly dialect = 'postgres' as const;
+
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async write<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      try {
+        const value = await work(sqlOn(runner, 'postgres'));
+        await runner.commitTransaction();
+        return value;
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await work(sqlOn(runner, 'postgres'));
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

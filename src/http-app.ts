@@ -1,0 +1,35 @@
+/** Builds the HTTP application (used by main.ts and the end-to-end tests). */
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json } from 'express';
+import { AppModule, type AppOptions } from './app.module.js';
+import { ErrorFilter } from './common/error.filter.js';
+import type { AppConfig } from './config/app-config.js';
+import { APP_VERSION } from './version.js';
+
+export async function createHttpApp(
+  config: AppConfig,
+  options: AppOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(config, options),
+    {
+      bodyParser: false,
+      logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
+    },
+  );
+  app.use(json({ limit: '256kb' }));
+  app.setGlobalPrefix('api');
+  app.useGlobalFilters(new ErrorFilter());
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('dondoc')
+      .setDescription('Obligation tracking API')
+      .setVersion(APP_VERSION)
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, doc);
+  return app;
+}

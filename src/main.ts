@@ -1,0 +1,27 @@
+/** Server entry point: validate configuration, migrate, load plans, open the current cycle, serve. */
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from './config/app-config.js';
+import { SCHEDULER_CALLER } from './cycles/cycle-scheduler.service.js';
+import { CycleService } from './cycles/cycle.service.js';
+import { createHttpApp } from './http-app.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createHttpApp(config);
+  app.enableShutdownHooks();
+  await app.init();
+  if (config.openCurrentCycleAtStart)
+    await app.get(CycleService).openCurrentCycles(SCHEDULER_CALLER);
+  await app.listen(config.port);
+  Logger.log(
+    `dondoc listening on http://localhost:${config.port} (API under /api, docs at /api/docs)`,
+    'Main',
+  );
+}
+
+main().catch((error: unknown) => {
+  // Configuration and definition errors already say what is wrong; print them plainly.
+  console.error((error as Error)?.message ?? error);
+  process.exit(1);
+});

@@ -1,0 +1,226 @@
+/**
+ * The one command path: load, check the stage accepts the event, transition (pure), append the
+ * event and compare-and-set the obligation, all in one transaction. Used by HTTP, the CLI and
+ * the scheduler alike.
+ */
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK } from '../clock/clocks.js';
+import type { Clock } from '../core/clock.js';
+import { resolveExtendedDue } from '../core/deadline/due-date.js';
+import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
+import {
+  applyEvent,
+  parseEventPayload,
+  type PersistedSnapshot,
+} from '../core/machine/obligation-engine.js';
+import {
+  SYSTEM_EVENTS,
+  type EventType,
+  type MachineEvent,
+} from '../core/machine/obligation-events.js';
+import { Database, isUniqueViolation } from '../database/database.js';
+import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
+import { toView, type Caller, type ObligationView } from './obligation-view.js';
+
+export interface Command {
+  obligationId: string;
+  type: string;
+  payload?: unknown;
+  expectedVersion?: number;
+  /** When it happened (ISO instant); defaults to now. */
+  effectiveAt?: string;
+  /** Required when `effectiveAt` is in the past. */
+  reason?: string;
+  idempotencyKey?: string;
+  caller: Caller;
+}
+
+/** How far `effectiveAt` may differ from now before it counts as backdated (clock skew). */
+const SKEW_MS = 5 * 60 * 1000;
+
+function requestHash(cmd: Command): string {
+  const canonical = JSON.stringify([
+    cmd.obligationId,
+    cmd.type,
+    cmd.payload ?? {},
+    cmd.expectedVersion ?? null,
+    cmd.effectiveAt ?? null,
+    cmd.reason ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+@Injectable()
+export class CommandService {
+  constructor(
+    private readonly db: Database,
+    private readonly plans: PlanRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute(cmd: Command): Promise<ObligationView> {
+    const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
+    if (SYSTEM_EVENTS.includes(type) && !cmd.caller.system) {
+      throw new DomainError(ErrorCode.FORBIDDEN, `${type} is sent by the scheduler only`, { type });
+    }
+    const hash = requestHash(cmd);
+    try {
+      return await this.db.write(async (tx) => {
+        const now = this.clock.now();
+        const current = await ObligationRepository.find(tx, cmd.obligationId, true);
+        if (!current) {
+          throw new DomainError(ErrorCode.NOT_FOUND, `Unknown obligation "${cmd.obligationId}"`, {
+            obligationId: cmd.obligationId,
+          });
+        }
+        if (cmd.idempotencyKey) {
+          const prior = await IdempotencyRepository.find(tx, cmd.caller.name, cmd.idempotencyKey);
+          if (prior) return this.replay(prior, hash);
+        }
+        if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== current.version) {
+          throw new DomainError(
+            ErrorCode.VERSION_CONFLICT,
+            `Obligation is at version ${current.version}, not ${cmd.expectedVersion}`,
+            { currentVersion: current.version },
+          );
+        }
+        const plan = this.plans.get(current.planId);
+        const last = await ObligationRepository.lastEvent(tx, current.id);
+        const effectiveAt = this.effectiveAt(cmd, now, last?.effectiveAt ?? null);
+        const event = {
+          type,
+          payload,
+          effectiveAt: new Date(effectiveAt).toISOString(),
+          actor: cmd.caller.name,
+          ...(type === 'EXTEND_DEADLINE'
+            ? {
+                dueAt: resolveExtendedDue(
+                  (payload as { newDueDate: string }).newDueDate,
+                  plan.definition.cycle.timeZone,
+                ),
+              }
+            : {}),
+        } as MachineEvent;
+        const next = this.apply(current.machineVersion, current.snapshot, event, cmd.caller);
+        const updated = {
+          ...current,
+          stage: next.stage,
+          snapshot: next.snapshot,
+          version: current.version + 1,
+          dueAt: Date.parse(next.context.dueAt),
+          updatedAt: now.getTime(),
+        };
+        if (!(await ObligationRepository.update(tx, updated, current.version))) {
+          const fresh = await ObligationRepository.find(tx, current.id);
+          throw new DomainError(ErrorCode.VERSION_CONFLICT, 'Obligation changed concurrently', {
+            currentVersion: fresh?.version ?? null,
+          });
+        }
+        await ObligationRepository.appendEvent(tx, {
+          obligationId: current.id,
+          seq: updated.version,
+          type,
+          payload: payload as Record<string, unknown>,
+          actor: cmd.caller.name,
+          reason: cmd.reason ?? null,
+          effectiveAt,
+          recordedAt: now.getTime(),
+          stageAfter: next.stage,
+          machineVersion: current.machineVersion,
+        });
+        const view = toView(updated, plan, now, cmd.caller);
+        if (cmd.idempotencyKey) {
+          await IdempotencyRepository.insert(
+            tx,
+            cmd.caller.name,
+            cmd.idempotencyKey,
+            { requestHash: hash, obligationId: current.id, response: view },
+            now.getTime(),
+          );
+        }
+        return view;
+      });
+    } catch (error) {
+      // The same key used concurrently for another obligation: the key's row already exists.
+      if (cmd.idempotencyKey && isUniqueViolation(error)) {
+        const prior = await this.db.read((sql) =>
+          IdempotencyRepository.find(sql, cmd.caller.name, cmd.idempotencyKey!),
+        );
+        if (prior) return this.replay(prior, hash);
+      }
+      throw error;
+    }
+  }
+
+  /** Applies the event; a rejection lists only the events this caller may send. */
+  private apply(ref: string, snapshot: PersistedSnapshot, event: MachineEvent, caller: Caller) {
+    try {
+      return applyEvent(ref, snapshot, event);
+    } catch (error) {
+      if (
+        error instanceof DomainError &&
+        error.code === ErrorCode.EVENT_NOT_ALLOWED &&
+        !caller.system
+      ) {
+        const allowed = (error.details.allowedEvents as EventType[]).filter(
+          (e) => !SYSTEM_EVENTS.includes(e),
+        );
+        throw new DomainError(error.code, error.message, {
+          ...error.details,
+          allowedEvents: allowed,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private replay(prior: { requestHash: string; response: unknown }, hash: string): ObligationView {
+    if (prior.requestHash !== hash) {
+      throw new DomainError(
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        'This Idempotency-Key was already used for a different request',
+      );
+    }
+    return prior.response as ObligationView;
+  }
+
+  /** Validates the claimed effective time: not in the future, backdated only with a reason. */
+  private effectiveAt(cmd: Command, now: Date, lastEffectiveAt: number | null): number {
+    if (cmd.effectiveAt === undefined) return Math.max(now.getTime(), lastEffectiveAt ?? 0);
+    const at = Date.parse(cmd.effectiveAt);
+    if (
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(
+        cmd.effectiveAt,
+      ) ||
+      Number.isNaN(at)
+    ) {
+      throw new ValidationError('effectiveAt must be an ISO 8601 instant with an offset', [
+        {
+          path: 'effectiveAt',
+          message: 'expected an ISO 8601 instant with an offset, e.g. 2025-11-14T08:00:00+07:00',
+        },
+      ]);
+    }
+    if (at > now.getTime() + SKEW_MS) {
+      throw new ValidationError('effectiveAt is in the future', [
+        { path: 'effectiveAt', message: `must not be later than now (${now.toISOString()})` },
+      ]);
+    }
+    if (at < now.getTime() - SKEW_MS && !cmd.reason?.trim()) {
+      throw new ValidationError('A backdated effectiveAt needs a reason', [
+        { path: 'reason', message: 'required when effectiveAt is in the past' },
+      ]);
+    }
+    if (lastEffectiveAt !== null && at < lastEffectiveAt) {
+      throw new ValidationError("effectiveAt is earlier than the obligation's last event", [
+        {
+          path: 'effectiveAt',
+          message: `must not be earlier than the last event's effective time (${new Date(lastEffectiveAt).toISOString()})`,
+        },
+      ]);
+    }
+    return at;
+  }
+}

@@ -1,0 +1,62 @@
+/** The API shape of an obligation (CONTRACT.md), computed from its row, its plan and `now`. */
+import { describeDue, isDone } from '../core/deadline/obligation-status.js';
+import type { DueDerivation } from '../core/deadline/due-date.js';
+import { acceptedEvents } from '../core/machine/obligation-engine.js';
+import { SYSTEM_EVENTS, type EventType, type Stage } from '../core/machine/obligation-events.js';
+import type { ObligationKind } from '../core/plan/plan.types.js';
+import type { LoadedPlan } from '../plans/plan-registry.service.js';
+import type { ObligationRecord } from './obligation.repository.js';
+
+export interface ObligationView {
+  id: string;
+  planId: string;
+  year: number;
+  agencyCode: string;
+  agencyName: string;
+  kind: ObligationKind;
+  stage: Stage;
+  overdue: boolean;
+  escalationLevel: number;
+  dueAt: string;
+  dueDerivation:
+    DueDerivation | { policy: 'extended'; newDueDate: string; basis: string; explanation: string };
+  allowedEvents: EventType[];
+  version: number;
+  machineVersion: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Who is asking: people never see the scheduler's own events as allowed. */
+export interface Caller {
+  name: string;
+  system: boolean;
+}
+
+export function toView(
+  o: ObligationRecord,
+  plan: LoadedPlan,
+  now: Date,
+  caller: Caller,
+): ObligationView {
+  const context = o.snapshot.context;
+  const accepted = acceptedEvents(o.machineVersion, o.snapshot);
+  return {
+    id: o.id,
+    planId: o.planId,
+    year: o.year,
+    agencyCode: o.agencyCode,
+    agencyName: plan.agencies.get(o.agencyCode)?.name ?? o.agencyCode,
+    kind: o.kind,
+    stage: o.stage,
+    overdue: o.stage !== 'withdrawn' && !isDone(o.stage) && now.getTime() >= o.dueAt,
+    escalationLevel: context.escalationLevel,
+    dueAt: new Date(o.dueAt).toISOString(),
+    dueDerivation: describeDue(plan.definition.cycle, o.year, context),
+    allowedEvents: caller.system ? accepted : accepted.filter((e) => !SYSTEM_EVENTS.includes(e)),
+    version: o.version,
+    machineVersion: o.machineVersion,
+    createdAt: new Date(o.createdAt).toISOString(),
+    updatedAt: new Date(o.updatedAt).toISOString(),
+  };
+}

@@ -1,0 +1,239 @@
+/** SQL for obligations, their events and idempotency keys. Every value is a bound parameter. */
+import type { PersistedSnapshot } from '../core/machine/obligation-engine.js';
+import type { Stage } from '../core/machine/obligation-events.js';
+import type { ObligationKind } from '../core/plan/plan.types.js';
+import { intValue, jsonValue, type Sql } from '../database/database.js';
+
+export interface ObligationRecord {
+  id: string;
+  planId: string;
+  year: number;
+  agencyCode: string;
+  kind: ObligationKind;
+  stage: Stage;
+  snapshot: PersistedSnapshot;
+  version: number;
+  machineVersion: string;
+  dueAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventRecord {
+  obligationId: string;
+  seq: number;
+  type: string;
+  payload: Record<string, unknown>;
+  actor: string;
+  reason: string | null;
+  effectiveAt: number;
+  recordedAt: number;
+  stageAfter: Stage;
+  machineVersion: string;
+}
+
+const OBLIGATION_COLUMNS =
+  'id, plan_id, year, agency_code, kind, stage, snapshot, version, machine_version, due_at, created_at, updated_at';
+
+function toObligation(row: Record<string, unknown>): ObligationRecord {
+  return {
+    id: String(row.id),
+    planId: String(row.plan_id),
+    year: intValue(row.year),
+    agencyCode: String(row.agency_code),
+    kind: row.kind as ObligationKind,
+    stage: row.stage as Stage,
+    snapshot: jsonValue<PersistedSnapshot>(row.snapshot),
+    version: intValue(row.version),
+    machineVersion: String(row.machine_version),
+    dueAt: intValue(row.due_at),
+    createdAt: intValue(row.created_at),
+    updatedAt: intValue(row.updated_at),
+  };
+}
+
+function toEvent(row: Record<string, unknown>): EventRecord {
+  return {
+    obligationId: String(row.obligation_id),
+    seq: intValue(row.seq),
+    type: String(row.type),
+    payload: jsonValue<Record<string, unknown>>(row.payload),
+    actor: String(row.actor),
+    reason: row.reason == null ? null : String(row.reason),
+    effectiveAt: intValue(row.effective_at),
+    recordedAt: intValue(row.recorded_at),
+    stageAfter: row.stage_after as Stage,
+    machineVersion: String(row.machine_version),
+  };
+}
+
+export interface ObligationFilter {
+  planId?: string;
+  year?: number;
+  agencyCode?: string;
+  stage?: string;
+  /** Only obligations whose report is late (true) or not late (false) at `now`. */
+  overdue?: boolean;
+  now: number;
+}
+
+/** Stages in which the report counts as submitted (hoàn thành). */
+const DONE_STAGES = ['report_submitted', 'aggregated', 'reported_to_ubnd'];
+
+function where(filter: ObligationFilter): { clause: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (filter.planId !== undefined) (parts.push('plan_id = ?'), params.push(filter.planId));
+  if (filter.year !== undefined) (parts.push('year = ?'), params.push(filter.year));
+  if (filter.agencyCode !== undefined)
+    (parts.push('agency_code = ?'), params.push(filter.agencyCode));
+  if (filter.stage !== undefined) (parts.push('stage = ?'), params.push(filter.stage));
+  if (filter.overdue !== undefined) {
+    const late = `(stage NOT IN ('withdrawn', ${DONE_STAGES.map(() => '?').join(', ')}) AND due_at <= ?)`;
+    parts.push(filter.overdue ? late : `NOT ${late}`);
+    params.push(...DONE_STAGES, filter.now);
+  }
+  return { clause: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+export const ObligationRepository = {
+  async insert(sql: Sql, o: ObligationRecord): Promise<boolean> {
+    const changed = await sql.execute(
+      `INSERT INTO obligations (${OBLIGATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (plan_id, year, agency_code) DO NOTHING`,
+      [
+        o.id,
+        o.planId,
+        o.year,
+        o.agencyCode,
+        o.kind,
+        o.stage,
+        JSON.stringify(o.snapshot),
+        o.version,
+        o.machineVersion,
+        o.dueAt,
+        o.createdAt,
+        o.updatedAt,
+      ],
+    );
+    return changed === 1;
+  },
+
+  /** Loads one obligation; inside a PostgreSQL write it also locks the row until commit. */
+  async find(sql: Sql, id: string, lock = false): Promise<ObligationRecord | null> {
+    const forUpdate = lock && sql.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const rows = await sql.query(
+      `SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE id = ?${forUpdate}`,
+      [id],
+    );
+    return rows[0] ? toObligation(rows[0]) : null;
+  },
+
+  /** Compare-and-set update: changes the row only if its version is still `expectedVersion`. */
+  async update(sql: Sql, o: ObligationRecord, expectedVersion: number): Promise<boolean> {
+    const changed = await sql.execute(
+      `UPDATE obligations SET stage = ?, snapshot = ?, version = ?, due_at = ?, updated_at = ?
+       WHERE id = ? AND version = ?`,
+      [o.stage, JSON.stringify(o.snapshot), o.version, o.dueAt, o.updatedAt, o.id, expectedVersion],
+    );
+    return changed === 1;
+  },
+
+  async list(
+    sql: Sql,
+    filter: ObligationFilter,
+    page: { offset: number; limit: number },
+  ): Promise<{ items: ObligationRecord[]; total: number }> {
+    const { clause, params } = where(filter);
+    const totalRows = await sql.query<{ n: unknown }>(
+      `SELECT COUNT(*) AS n FROM obligations ${clause}`,
+      params,
+    );
+    const rows = await sql.query(
+      `SELECT ${OBLIGATION_COLUMNS} FROM obligations ${clause}
+       ORDER BY plan_id, year, agency_code LIMIT ? OFFSET ?`,
+      [...params, page.limit, page.offset],
+    );
+    return { items: rows.map(toObligation), total: intValue(totalRows[0]?.n ?? 0) };
+  },
+
+  async appendEvent(sql: Sql, e: EventRecord): Promise<void> {
+    await sql.execute(
+      `INSERT INTO obligation_events
+       (obligation_id, seq, type, payload, actor, reason, effective_at, recorded_at, stage_after, machine_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        e.obligationId,
+        e.seq,
+        e.type,
+        JSON.stringify(e.payload),
+        e.actor,
+        e.reason,
+        e.effectiveAt,
+        e.recordedAt,
+        e.stageAfter,
+        e.machineVersion,
+      ],
+    );
+  },
+
+  async lastEvent(sql: Sql, obligationId: string): Promise<EventRecord | null> {
+    const rows = await sql.query(
+      `SELECT * FROM obligation_events WHERE obligation_id = ? ORDER BY seq DESC LIMIT 1`,
+      [obligationId],
+    );
+    return rows[0] ? toEvent(rows[0]) : null;
+  },
+
+  async history(sql: Sql, obligationId: string): Promise<EventRecord[]> {
+    const rows = await sql.query(
+      `SELECT * FROM obligation_events WHERE obligation_id = ? ORDER BY seq`,
+      [obligationId],
+    );
+    return rows.map(toEvent);
+  },
+
+  async countEvents(sql: Sql, obligationId: string): Promise<number> {
+    const rows = await sql.query<{ n: unknown }>(
+      `SELECT COUNT(*) AS n FROM obligation_events WHERE obligation_id = ?`,
+      [obligationId],
+    );
+    return intValue(rows[0]?.n ?? 0);
+  },
+};
+
+export interface IdempotencyRecord {
+  requestHash: string;
+  obligationId: string;
+  response: unknown;
+}
+
+export const IdempotencyRepository = {
+  async find(sql: Sql, actor: string, key: string): Promise<IdempotencyRecord | null> {
+    const rows = await sql.query(
+      `SELECT request_hash, obligation_id, response FROM idempotency_keys WHERE actor = ? AND key = ?`,
+      [actor, key],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      requestHash: String(row.request_hash),
+      obligationId: String(row.obligation_id),
+      response: jsonValue(row.response),
+    };
+  },
+
+  async insert(
+    sql: Sql,
+    actor: string,
+    key: string,
+    rec: IdempotencyRecord,
+    now: number,
+  ): Promise<void> {
+    await sql.execute(
+      `INSERT INTO idempotency_keys (actor, key, request_hash, obligation_id, response, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [actor, key, rec.requestHash, rec.obligationId, JSON.stringify(rec.response), now],
+    );
+  },
+};

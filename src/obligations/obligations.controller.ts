@@ -1,0 +1,69 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { CurrentCaller } from '../common/caller.js';
+import { ValidationError } from '../core/errors.js';
+import { CommandService } from './command.service.js';
+import { ListObligationsQuery, ObligationEventDto } from './obligation.dto.js';
+import { ObligationQueryService } from './obligation-query.service.js';
+import type { Caller } from './obligation-view.js';
+
+@ApiTags('obligations')
+@Controller('obligations')
+export class ObligationsController {
+  constructor(
+    private readonly commands: CommandService,
+    private readonly queries: ObligationQueryService,
+  ) {}
+
+  @Get()
+  list(@Query() q: ListObligationsQuery, @CurrentCaller() caller: Caller) {
+    return this.queries.list(
+      {
+        planId: q.planId,
+        year: q.year,
+        agencyCode: q.agency,
+        stage: q.stage,
+        overdue: q.overdue === undefined ? undefined : q.overdue === 'true',
+      },
+      q.page ?? 1,
+      q.pageSize ?? 50,
+      caller,
+    );
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    return this.queries.get(id, caller);
+  }
+
+  @Get(':id/history')
+  history(@Param('id') id: string) {
+    return this.queries.history(id);
+  }
+
+  @Post(':id/events')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  send(
+    @Param('id') id: string,
+    @Body() body: ObligationEventDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @CurrentCaller() caller: Caller,
+  ) {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
+      throw new ValidationError('Invalid Idempotency-Key header', [
+        { path: 'Idempotency-Key', message: 'expected 1–200 visible ASCII characters' },
+      ]);
+    }
+    return this.commands.execute({
+      obligationId: id,
+      type: body.type,
+      payload: body.payload,
+      expectedVersion: body.expectedVersion,
+      effectiveAt: body.effectiveAt,
+      reason: body.reason,
+      idempotencyKey,
+      caller,
+    });
+  }
+}

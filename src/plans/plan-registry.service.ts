@@ -1,0 +1,43 @@
+/** The plans loaded from `workflows/` at start. Loading fails the boot if any plan is invalid. */
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DomainError, ErrorCode } from '../core/errors.js';
+import { knownMachines, machineRef } from '../core/machine/machine-registry.js';
+import type { AgencyDefinition, PlanDefinition } from '../core/plan/plan.types.js';
+import { loadPlansFromDir } from './plan-loader.js';
+
+export interface LoadedPlan {
+  definition: PlanDefinition;
+  machineVersion: string;
+  agencies: Map<string, AgencyDefinition>;
+}
+
+@Injectable()
+export class PlanRegistry {
+  private readonly plans = new Map<string, LoadedPlan>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** Loads every plan; throws a DefinitionError listing each problem with file and path. */
+  async load(): Promise<void> {
+    const definitions = await loadPlansFromDir(this.config.workflowsDir, knownMachines());
+    this.plans.clear();
+    for (const definition of definitions) {
+      this.plans.set(definition.id, {
+        definition,
+        machineVersion: machineRef(definition.lifecycle.machine, definition.lifecycle.version),
+        agencies: new Map(definition.agencies.map((a) => [a.code, a])),
+      });
+    }
+  }
+
+  list(): LoadedPlan[] {
+    return [...this.plans.values()];
+  }
+
+  get(planId: string): LoadedPlan {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new DomainError(ErrorCode.NOT_FOUND, `Unknown plan "${planId}"`, { planId });
+    return plan;
+  }
+}
