@@ -60,3 +60,15 @@ export class DefinitionError extends DomainError {
     this.name = 'DefinitionError';
   }
 }
+
+/** Several definition files failed validation (e.g. loading a directory); lists every file's problems. */
+export class AggregateDefinitionError extends DomainError {
+  constructor(readonly errors: DefinitionError[]) {
+    super(
+      ErrorCode.INVALID_DEFINITION,
+      `${errors.length} invalid definition file(s)\n` + errors.map((e) => e.message).join('\n'),
+      { files: errors.map((e) => ({ file: e.file, problems: e.problems })) },
+    );
+    this.name = 'AggregateDefinitionError';
+  }
+}

@@ -18,7 +18,7 @@ export class PlanRegistry {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  /** Loads every plan; throws a DefinitionError listing each problem with file and path. */
+  /** Loads every plan; throws an AggregateDefinitionError listing each problem with file and path. */
   async load(): Promise<void> {
     const definitions = await loadPlansFromDir(this.config.workflowsDir, knownMachines());
     this.plans.clear();
