@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
-import { civilDateOf, resolveReportDue } from '../core/deadline/due-date.js';
+import { civilDateOf, resolveReportDue, startOfYear } from '../core/deadline/due-date.js';
 import { STATUSES, statusOf, type Status } from '../core/deadline/obligation-status.js';
 import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import { startObligation } from '../core/machine/obligation-engine.js';
@@ -65,6 +65,9 @@ export class CycleService {
         [planId, year, Date.parse(due.dueAt), now, caller.name],
       );
       if (inserted !== 1) return false;
+      // The obligation exists from the start of its cycle year (or from now, for a future year),
+      // so reports received on paper earlier in the year can still be recorded with their date.
+      const effectiveAt = Math.min(now, startOfYear(year, plan.definition.cycle.timeZone));
       for (const agency of plan.definition.agencies.filter((a) => a.reports)) {
         const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
         const record: ObligationRecord = {
@@ -89,7 +92,7 @@ export class CycleService {
           payload: { planId, year, agencyCode: agency.code, kind: agency.kind, dueAt: due.dueAt },
           actor: caller.name,
           reason: null,
-          effectiveAt: now,
+          effectiveAt,
           recordedAt: now,
           stageAfter: start.stage,
           machineVersion: plan.machineVersion,

@@ -111,3 +111,8 @@ export function resolveReportDue(
 export function resolveExtendedDue(newDueDate: string, zone: string): string {
   return endOfCivilDay(newDueDate, zone);
 }
+
+/** 1 January 00:00 of `year` in the zone, as epoch milliseconds. */
+export function startOfYear(year: number, zone: string): number {
+  return DateTime.fromObject({ year, month: 1, day: 1 }, { zone }).toMillis();
+}
