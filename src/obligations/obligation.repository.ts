@@ -83,15 +83,17 @@ const DONE_STAGES = ['report_submitted', 'aggregated', 'reported_to_ubnd'];
 function where(filter: ObligationFilter): { clause: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
-  if (filter.planId !== undefined) (parts.push('plan_id = ?'), params.push(filter.planId));
-  if (filter.year !== undefined) (parts.push('year = ?'), params.push(filter.year));
-  if (filter.agencyCode !== undefined)
-    (parts.push('agency_code = ?'), params.push(filter.agencyCode));
-  if (filter.stage !== undefined) (parts.push('stage = ?'), params.push(filter.stage));
+  const add = (sql: string, ...values: unknown[]): void => {
+    parts.push(sql);
+    params.push(...values);
+  };
+  if (filter.planId !== undefined) add('plan_id = ?', filter.planId);
+  if (filter.year !== undefined) add('year = ?', filter.year);
+  if (filter.agencyCode !== undefined) add('agency_code = ?', filter.agencyCode);
+  if (filter.stage !== undefined) add('stage = ?', filter.stage);
   if (filter.overdue !== undefined) {
     const late = `(stage NOT IN ('withdrawn', ${DONE_STAGES.map(() => '?').join(', ')}) AND due_at <= ?)`;
-    parts.push(filter.overdue ? late : `NOT ${late}`);
-    params.push(...DONE_STAGES, filter.now);
+    add(filter.overdue ? late : `NOT ${late}`, ...DONE_STAGES, filter.now);
   }
   return { clause: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -17,7 +17,8 @@ describeEachDatabase('HTTP API', (dialect) => {
   });
   afterAll(async () => h?.close());
 
-  const eventsOf = async (id: string) => (await http.get(`/api/obligations/${id}/history`).expect(200)).body as unknown[];
+  const eventsOf = async (id: string) =>
+    (await http.get(`/api/obligations/${id}/history`).expect(200)).body as unknown[];
 
   it('GET /api/health reports the database and version', async () => {
     const res = await http.get('/api/health').expect(200);
@@ -29,8 +30,12 @@ describeEachDatabase('HTTP API', (dialect) => {
     const plan = res.body.find((p: { id: string }) => p.id === PLAN);
     expect(plan.issuer).toBe('Ủy ban nhân dân tỉnh Thanh Hóa');
     expect(plan.machineVersion).toBe('annual-report@1');
-    expect(plan.basis).toContainEqual(expect.objectContaining({ ref: '46-NQ/TW', date: '2023-12-20' }));
-    expect(plan.basis).toContainEqual(expect.objectContaining({ ref: '60-CTr/TU', date: '2024-02-23' }));
+    expect(plan.basis).toContainEqual(
+      expect.objectContaining({ ref: '46-NQ/TW', date: '2023-12-20' }),
+    );
+    expect(plan.basis).toContainEqual(
+      expect.objectContaining({ ref: '60-CTr/TU', date: '2024-02-23' }),
+    );
   });
 
   it('GET /api/plans/:id gives the whole definition; /machine the statechart', async () => {
@@ -39,7 +44,11 @@ describeEachDatabase('HTTP API', (dialect) => {
     expect(res.body.agencies).toHaveLength(54);
     expect(res.body.escalation.levels).toHaveLength(3);
     const machine = await http.get(`/api/plans/${PLAN}/machine`).expect(200);
-    expect(machine.body).toMatchObject({ id: 'annual-report', version: 1, initial: 'plan_drafted' });
+    expect(machine.body).toMatchObject({
+      id: 'annual-report',
+      version: 1,
+      initial: 'plan_drafted',
+    });
     expect(machine.body.stages.map((s: { name: string }) => s.name)).toContain('reported_to_ubnd');
   });
 
@@ -57,7 +66,9 @@ describeEachDatabase('HTTP API', (dialect) => {
     expect(again.body.obligations.map((o: { id: string }) => o.id).sort()).toEqual(
       first.body.obligations.map((o: { id: string }) => o.id).sort(),
     );
-    ids = Object.fromEntries(first.body.obligations.map((o: { agencyCode: string; id: string }) => [o.agencyCode, o.id]));
+    ids = Object.fromEntries(
+      first.body.obligations.map((o: { agencyCode: string; id: string }) => [o.agencyCode, o.id]),
+    );
   });
 
   it('POST cycles with a bad year is 400 naming the field', async () => {
@@ -70,17 +81,34 @@ describeEachDatabase('HTTP API', (dialect) => {
 
   it('GET a cycle summarises stages and the four statuses; an unopened year is 404', async () => {
     const res = await http.get(`/api/plans/${PLAN}/cycles/2025`).expect(200);
-    expect(res.body).toMatchObject({ planId: PLAN, year: 2025, dueAt: '2025-11-14T17:00:00.000Z', completionRate: null, overdue: [] });
+    expect(res.body).toMatchObject({
+      planId: PLAN,
+      year: 2025,
+      dueAt: '2025-11-14T17:00:00.000Z',
+      completionRate: null,
+      overdue: [],
+    });
     expect(res.body.counts.byStage.plan_drafted).toBe(54);
-    expect(res.body.counts.byStatus).toEqual({ IN_PROGRESS_ON_TIME: 54, IN_PROGRESS_OVERDUE: 0, DONE_ON_TIME: 0, DONE_LATE: 0 });
+    expect(res.body.counts.byStatus).toEqual({
+      IN_PROGRESS_ON_TIME: 54,
+      IN_PROGRESS_OVERDUE: 0,
+      DONE_ON_TIME: 0,
+      DONE_LATE: 0,
+    });
     await http.get(`/api/plans/${PLAN}/cycles/2030`).expect(404);
   });
 
   it('GET /api/obligations filters and pages', async () => {
-    const page = await http.get('/api/obligations').query({ planId: PLAN, year: 2025, page: 2, pageSize: 20 }).expect(200);
+    const page = await http
+      .get('/api/obligations')
+      .query({ planId: PLAN, year: 2025, page: 2, pageSize: 20 })
+      .expect(200);
     expect(page.body).toMatchObject({ total: 54, page: 2, pageSize: 20 });
     expect(page.body.items).toHaveLength(20);
-    const one = await http.get('/api/obligations').query({ agency: 'SO_NNPTNT', year: 2025 }).expect(200);
+    const one = await http
+      .get('/api/obligations')
+      .query({ agency: 'SO_NNPTNT', year: 2025 })
+      .expect(200);
     expect(one.body.total).toBe(1);
     expect(one.body.items[0]).toMatchObject({
       agencyName: 'Sở Nông nghiệp và Phát triển nông thôn',
@@ -93,11 +121,23 @@ describeEachDatabase('HTTP API', (dialect) => {
       machineVersion: 'annual-report@1',
       allowedEvents: ['START_IMPLEMENTATION', 'EXTEND_DEADLINE', 'WITHDRAW'],
     });
-    expect(one.body.items[0].dueDerivation).toMatchObject({ policy: 'fixed-exclusive', lastDay: '2025-11-14' });
-    const requested = await http.get('/api/obligations').query({ agency: 'HOI_NONGDAN_TINH' }).expect(200);
+    expect(one.body.items[0].dueDerivation).toMatchObject({
+      policy: 'fixed-exclusive',
+      lastDay: '2025-11-14',
+    });
+    const requested = await http
+      .get('/api/obligations')
+      .query({ agency: 'HOI_NONGDAN_TINH' })
+      .expect(200);
     expect(requested.body.items[0].kind).toBe('requested');
-    const bad = await http.get('/api/obligations').query({ stage: 'flying', pageSize: 0 }).expect(400);
-    expect(bad.body.fields.map((f: { path: string }) => f.path).sort()).toEqual(['pageSize', 'stage']);
+    const bad = await http
+      .get('/api/obligations')
+      .query({ stage: 'flying', pageSize: 0 })
+      .expect(400);
+    expect(bad.body.fields.map((f: { path: string }) => f.path).sort()).toEqual([
+      'pageSize',
+      'stage',
+    ]);
   });
 
   it('GET an unknown obligation is 404', async () => {
@@ -109,11 +149,26 @@ describeEachDatabase('HTTP API', (dialect) => {
     const id = ids.SO_NNPTNT!;
     const res = await http
       .post(`/api/obligations/${id}/events`)
-      .send({ type: 'START_IMPLEMENTATION', payload: { planRef: '123/KH-SNN' }, expectedVersion: 1 })
+      .send({
+        type: 'START_IMPLEMENTATION',
+        payload: { planRef: '123/KH-SNN' },
+        expectedVersion: 1,
+      })
       .expect(200);
-    expect(res.body).toMatchObject({ id, stage: 'implementing', version: 2, allowedEvents: ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW'] });
+    expect(res.body).toMatchObject({
+      id,
+      stage: 'implementing',
+      version: 2,
+      allowedEvents: ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW'],
+    });
     const history = await eventsOf(id);
-    expect(history[1]).toMatchObject({ seq: 2, type: 'START_IMPLEMENTATION', actor: 'local-admin', stageAfter: 'implementing', payload: { planRef: '123/KH-SNN' } });
+    expect(history[1]).toMatchObject({
+      seq: 2,
+      type: 'START_IMPLEMENTATION',
+      actor: 'local-admin',
+      stageAfter: 'implementing',
+      payload: { planRef: '123/KH-SNN' },
+    });
   });
 
   it('bad input gets a clear error and changes nothing', async () => {
@@ -121,23 +176,51 @@ describeEachDatabase('HTTP API', (dialect) => {
     const before = (await http.get(`/api/obligations/${id}`).expect(200)).body;
     const cases: Array<{ body: string | object; status: number; code: string; field?: string }> = [
       { body: '{"type": "SUBMIT_REPORT", ', status: 400, code: 'VALIDATION_FAILED' },
-      { body: { type: 'SUBMIT_REPORT', payload: { reportRef: 'x' }, actor: 'someone-else' }, status: 400, code: 'VALIDATION_FAILED', field: 'actor' },
-      { body: { type: 'SUBMIT_REPORT', payload: {} }, status: 400, code: 'VALIDATION_FAILED', field: 'payload.reportRef' },
-      { body: { type: 'SUBMIT_REPORT', payload: { reportRef: 'x' }, expectedVersion: 'two' }, status: 400, code: 'VALIDATION_FAILED', field: 'expectedVersion' },
+      {
+        body: { type: 'SUBMIT_REPORT', payload: { reportRef: 'x' }, actor: 'someone-else' },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: 'actor',
+      },
+      {
+        body: { type: 'SUBMIT_REPORT', payload: {} },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: 'payload.reportRef',
+      },
+      {
+        body: { type: 'SUBMIT_REPORT', payload: { reportRef: 'x' }, expectedVersion: 'two' },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        field: 'expectedVersion',
+      },
       { body: { type: 'TELEPORT' }, status: 400, code: 'VALIDATION_FAILED', field: 'type' },
       { body: { type: 'AGGREGATE', payload: {} }, status: 422, code: 'EVENT_NOT_ALLOWED' },
-      { body: { type: 'SUBMIT_REPORT', payload: { reportRef: 'x' }, expectedVersion: 1 }, status: 409, code: 'VERSION_CONFLICT' },
+      {
+        body: { type: 'SUBMIT_REPORT', payload: { reportRef: 'x' }, expectedVersion: 1 },
+        status: 409,
+        code: 'VERSION_CONFLICT',
+      },
       { body: { type: 'ESCALATE', payload: { level: 3 } }, status: 403, code: 'FORBIDDEN' },
     ];
     for (const c of cases) {
-      const req = http.post(`/api/obligations/${id}/events`).set('Content-Type', 'application/json');
+      const req = http
+        .post(`/api/obligations/${id}/events`)
+        .set('Content-Type', 'application/json');
       const res = await req.send(typeof c.body === 'string' ? c.body : JSON.stringify(c.body));
-      expect({ status: res.status, code: res.body.code }).toEqual({ status: c.status, code: c.code });
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: c.status,
+        code: c.code,
+      });
       expect(res.body.statusCode).toBe(c.status);
       expect(typeof res.body.message).toBe('string');
       expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+|SELECT|INSERT/);
       if (c.field) expect(res.body.fields.map((f: { path: string }) => f.path)).toContain(c.field);
-      if (c.code === 'EVENT_NOT_ALLOWED') expect(res.body).toMatchObject({ stage: 'implementing', allowedEvents: ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW'] });
+      if (c.code === 'EVENT_NOT_ALLOWED')
+        expect(res.body).toMatchObject({
+          stage: 'implementing',
+          allowedEvents: ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW'],
+        });
       if (c.code === 'VERSION_CONFLICT') expect(res.body.currentVersion).toBe(2);
     }
     const after = (await http.get(`/api/obligations/${id}`).expect(200)).body;
@@ -156,7 +239,10 @@ describeEachDatabase('HTTP API', (dialect) => {
   it('repeating a request with the same Idempotency-Key returns the first answer and appends nothing', async () => {
     const id = ids.SO_CONGTHUONG!;
     const send = (payload: object) =>
-      http.post(`/api/obligations/${id}/events`).set('Idempotency-Key', 'sct-2025-start').send({ type: 'START_IMPLEMENTATION', payload });
+      http
+        .post(`/api/obligations/${id}/events`)
+        .set('Idempotency-Key', 'sct-2025-start')
+        .send({ type: 'START_IMPLEMENTATION', payload });
     const first = await send({ planRef: '88/KH-SCT' }).expect(200);
     h.clock.advance(60_000);
     const second = await send({ planRef: '88/KH-SCT' }).expect(200);

@@ -40,7 +40,10 @@ describeEachDatabase('command path', (dialect) => {
 
   const eventCount = (id: string) =>
     db.read(async (sql) => {
-      const rows = await sql.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM obligation_events WHERE obligation_id = ?', [id]);
+      const rows = await sql.query<{ n: unknown }>(
+        'SELECT COUNT(*) AS n FROM obligation_events WHERE obligation_id = ?',
+        [id],
+      );
       return Number(rows[0]!.n);
     });
 
@@ -51,7 +54,12 @@ describeEachDatabase('command path', (dialect) => {
     expect(Object.keys(ids)).toHaveLength(54);
     expect(await eventCount(ids.SO_NNPTNT!)).toBe(1);
     const hist = await queries.history(ids.SO_NNPTNT!);
-    expect(hist[0]).toMatchObject({ seq: 1, type: 'OBLIGATION_OPENED', actor: 'admin', stageAfter: 'plan_drafted' });
+    expect(hist[0]).toMatchObject({
+      seq: 1,
+      type: 'OBLIGATION_OPENED',
+      actor: 'admin',
+      stageAfter: 'plan_drafted',
+    });
   });
 
   it('walks an obligation through its whole lifecycle, recording each event and its actor', async () => {
@@ -64,20 +72,36 @@ describeEachDatabase('command path', (dialect) => {
     ];
     let version = 1;
     for (const [type, payload, stage] of steps) {
-      const view = await commands.execute({ obligationId: id, type, payload, expectedVersion: version, caller: officer });
+      const view = await commands.execute({
+        obligationId: id,
+        type,
+        payload,
+        expectedVersion: version,
+        caller: officer,
+      });
       version += 1;
       expect(view).toMatchObject({ stage, version });
     }
     const hist = await queries.history(id);
     expect(hist.map((e) => e.type)).toEqual(['OBLIGATION_OPENED', ...steps.map((s) => s[0])]);
     expect(hist.every((e, i) => e.seq === i + 1)).toBe(true);
-    expect(hist[1]).toMatchObject({ actor: 'officer.snn', payload: { planRef: '45/KH-SCT' }, machineVersion: 'annual-report@1' });
+    expect(hist[1]).toMatchObject({
+      actor: 'officer.snn',
+      payload: { planRef: '45/KH-SCT' },
+      machineVersion: 'annual-report@1',
+    });
   });
 
   it('two concurrent commands with the same expected version: exactly one wins, the other gets 409', async () => {
     const id = ids.SO_TUPHAP!;
     const send = () =>
-      commands.execute({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: '1/KH' }, expectedVersion: 1, caller: officer });
+      commands.execute({
+        obligationId: id,
+        type: 'START_IMPLEMENTATION',
+        payload: { planRef: '1/KH' },
+        expectedVersion: 1,
+        caller: officer,
+      });
     const results = await Promise.allSettled([send(), send()]);
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
@@ -90,7 +114,12 @@ describeEachDatabase('command path', (dialect) => {
 
   it('concurrent commands without an expected version apply one after the other, never lost', async () => {
     const id = ids.SO_KHCN!;
-    await commands.execute({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: '2/KH' }, caller: officer });
+    await commands.execute({
+      obligationId: id,
+      type: 'START_IMPLEMENTATION',
+      payload: { planRef: '2/KH' },
+      caller: officer,
+    });
     const extensions = Array.from({ length: 8 }, (_, i) =>
       commands.execute({
         obligationId: id,
@@ -109,11 +138,24 @@ describeEachDatabase('command path', (dialect) => {
   it('a rejected command changes nothing: stage, version and event count stay', async () => {
     const id = ids.SO_TAICHINH!;
     const before = await queries.get(id, officer);
-    const err = await rejection(commands.execute({ obligationId: id, type: 'AGGREGATE', payload: {}, caller: officer }));
+    const err = await rejection(
+      commands.execute({ obligationId: id, type: 'AGGREGATE', payload: {}, caller: officer }),
+    );
     expect(err.code).toBe('EVENT_NOT_ALLOWED');
     expect(err.details).toMatchObject({ stage: 'plan_drafted' });
-    expect(err.details.allowedEvents).toEqual(['START_IMPLEMENTATION', 'EXTEND_DEADLINE', 'WITHDRAW']);
-    const bad = await rejection(commands.execute({ obligationId: id, type: 'START_IMPLEMENTATION', payload: {}, caller: officer }));
+    expect(err.details.allowedEvents).toEqual([
+      'START_IMPLEMENTATION',
+      'EXTEND_DEADLINE',
+      'WITHDRAW',
+    ]);
+    const bad = await rejection(
+      commands.execute({
+        obligationId: id,
+        type: 'START_IMPLEMENTATION',
+        payload: {},
+        caller: officer,
+      }),
+    );
     expect(bad.code).toBe('VALIDATION_FAILED');
     const after = await queries.get(id, officer);
     expect(after).toEqual(before);
@@ -121,15 +163,33 @@ describeEachDatabase('command path', (dialect) => {
   });
 
   it('the scheduler-only events are refused to people', async () => {
-    const err = await rejection(commands.execute({ obligationId: ids.SO_YTE!, type: 'ESCALATE', payload: { level: 2 }, caller: officer }));
+    const err = await rejection(
+      commands.execute({
+        obligationId: ids.SO_YTE!,
+        type: 'ESCALATE',
+        payload: { level: 2 },
+        caller: officer,
+      }),
+    );
     expect(err.code).toBe('FORBIDDEN');
-    const sys = await commands.execute({ obligationId: ids.SO_YTE!, type: 'ESCALATE', payload: { level: 2 }, caller: { name: 'system:scheduler', system: true } });
+    const sys = await commands.execute({
+      obligationId: ids.SO_YTE!,
+      type: 'ESCALATE',
+      payload: { level: 2 },
+      caller: { name: 'system:scheduler', system: true },
+    });
     expect(sys.escalationLevel).toBe(2);
   });
 
   it('an Idempotency-Key replays the first answer and appends nothing; another request with it is refused', async () => {
     const id = ids.SO_GDDT!;
-    const cmd = { obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: '7/KH' }, idempotencyKey: 'k-1', caller: officer };
+    const cmd = {
+      obligationId: id,
+      type: 'START_IMPLEMENTATION',
+      payload: { planRef: '7/KH' },
+      idempotencyKey: 'k-1',
+      caller: officer,
+    };
     const [a, b] = await Promise.all([commands.execute(cmd), commands.execute(cmd)]);
     expect(b).toEqual(a);
     const c = await commands.execute(cmd);
@@ -144,21 +204,49 @@ describeEachDatabase('command path', (dialect) => {
     const id = ids.SO_XAYDUNG!;
     const past = '2025-05-20T02:00:00.000Z';
     const noReason = await rejection(
-      commands.execute({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: 'x' }, effectiveAt: past, caller: officer }),
+      commands.execute({
+        obligationId: id,
+        type: 'START_IMPLEMENTATION',
+        payload: { planRef: 'x' },
+        effectiveAt: past,
+        caller: officer,
+      }),
     );
     expect(noReason.code).toBe('VALIDATION_FAILED');
     const future = await rejection(
-      commands.execute({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: 'x' }, effectiveAt: '2025-07-01T00:00:00Z', caller: officer }),
+      commands.execute({
+        obligationId: id,
+        type: 'START_IMPLEMENTATION',
+        payload: { planRef: 'x' },
+        effectiveAt: '2025-07-01T00:00:00Z',
+        caller: officer,
+      }),
     );
     expect(future.code).toBe('VALIDATION_FAILED');
-    await commands.execute({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: 'x' }, effectiveAt: past, reason: 'Công văn giấy nhận ngày 20/5', caller: officer });
+    await commands.execute({
+      obligationId: id,
+      type: 'START_IMPLEMENTATION',
+      payload: { planRef: 'x' },
+      effectiveAt: past,
+      reason: 'Công văn giấy nhận ngày 20/5',
+      caller: officer,
+    });
     const hist = await queries.history(id);
-    expect(hist[1]).toMatchObject({ effectiveAt: past, recordedAt: h.clock.now().toISOString(), reason: 'Công văn giấy nhận ngày 20/5' });
+    expect(hist[1]).toMatchObject({
+      effectiveAt: past,
+      recordedAt: h.clock.now().toISOString(),
+      reason: 'Công văn giấy nhận ngày 20/5',
+    });
   });
 
   it('an unknown obligation is NOT_FOUND', async () => {
     const err = await rejection(
-      commands.execute({ obligationId: '00000000-0000-0000-0000-000000000000', type: 'AGGREGATE', payload: {}, caller: officer }),
+      commands.execute({
+        obligationId: '00000000-0000-0000-0000-000000000000',
+        type: 'AGGREGATE',
+        payload: {},
+        caller: officer,
+      }),
     );
     expect(err.code).toBe('NOT_FOUND');
   });
@@ -171,8 +259,18 @@ describeEachDatabase('command path', (dialect) => {
     expect((await queries.get(id, officer)).overdue).toBe(true);
     const list = await queries.list({ planId: PLAN, year: 2025, overdue: true }, 1, 500, officer);
     expect(list.items.map((o) => o.id)).toContain(id);
-    await commands.execute({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: 'a' }, caller: officer });
-    const done = await commands.execute({ obligationId: id, type: 'SUBMIT_REPORT', payload: { reportRef: 'b' }, caller: officer });
+    await commands.execute({
+      obligationId: id,
+      type: 'START_IMPLEMENTATION',
+      payload: { planRef: 'a' },
+      caller: officer,
+    });
+    const done = await commands.execute({
+      obligationId: id,
+      type: 'SUBMIT_REPORT',
+      payload: { reportRef: 'b' },
+      caller: officer,
+    });
     expect(done.overdue).toBe(false);
   });
 
@@ -191,7 +289,10 @@ describeEachDatabase('command path', (dialect) => {
           await commands.execute({ obligationId: ids[code]!, type, payload, caller: officer });
         }
       }
-      const second = await createTestContext(dialect, { dataDir: h.db.dataDir, databaseUrl: h.db.databaseUrl });
+      const second = await createTestContext(dialect, {
+        dataDir: h.db.dataDir,
+        databaseUrl: h.db.databaseUrl,
+      });
       try {
         const c2 = second.app.get(CommandService);
         for (const [i, code] of agencies.entries()) {

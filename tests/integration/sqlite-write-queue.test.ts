@@ -18,8 +18,12 @@ describe('SQLite write queue (group commit)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const insertCycle = (year: number) => (tx: Parameters<Parameters<SqliteDatabase['write']>[0]>[0]) =>
-    tx.execute('INSERT INTO cycles (plan_id, year, due_at, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)', ['p', year, 1, 1, 't']);
+  const insertCycle =
+    (year: number) => (tx: Parameters<Parameters<SqliteDatabase['write']>[0]>[0]) =>
+      tx.execute(
+        'INSERT INTO cycles (plan_id, year, due_at, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)',
+        ['p', year, 1, 1, 't'],
+      );
 
   it('commits waiting units together, and a failing unit rolls back alone', async () => {
     const batchesBefore = db.stats.batches;
@@ -33,7 +37,9 @@ describe('SQLite write queue (group commit)', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(db.stats.batches - batchesBefore).toBe(1);
-    const years = await db.read((sql) => sql.query<{ year: number }>('SELECT year FROM cycles ORDER BY year'));
+    const years = await db.read((sql) =>
+      sql.query<{ year: number }>('SELECT year FROM cycles ORDER BY year'),
+    );
     expect(years.map((r) => r.year)).toEqual([2001, 2003]);
   });
 
@@ -44,7 +50,9 @@ describe('SQLite write queue (group commit)', () => {
       await new Promise((r) => setTimeout(r, 20));
     });
     const read = db.read(async (sql) => {
-      const rows = await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM cycles WHERE year = 2010');
+      const rows = await sql.query<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM cycles WHERE year = 2010',
+      );
       seenInside = Number(rows[0]!.n);
     });
     await Promise.all([write, read]);

@@ -64,6 +64,7 @@ export function describeEachDatabase(title: string, fn: (dialect: TestDialect) =
       warned = true;
       console.warn('PostgreSQL tests skipped: set TEST_DATABASE_URL=postgres://… to run them.');
     }
-    describe.skip(`${title} [postgres] (skipped: TEST_DATABASE_URL is not set)`, () => fn('postgres'));
+    describe.skip(`${title} [postgres] (skipped: TEST_DATABASE_URL is not set)`, () =>
+      fn('postgres'));
   }
 }

@@ -40,9 +40,12 @@ export async function createTestContext(
   const db = await freshDatabase(dialect);
   const clock = new VirtualClock(TEST_NOW);
   const config = testConfig(db, overrides);
-  const app = await NestFactory.createApplicationContext(AppModule.register(config, { clock, scheduler: false }), {
-    logger: ['error'],
-  });
+  const app = await NestFactory.createApplicationContext(
+    AppModule.register(config, { clock, scheduler: false }),
+    {
+      logger: ['error'],
+    },
+  );
   await app.init();
   return {
     app,

@@ -57,6 +57,7 @@ function checked(expectation: (s: string) => string | null) {
 
 const text = checked((s) => {
   if (s.trim() === '') return 'non-empty text';
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(s))
     return 'single-line text (no line breaks or control characters)';
   if (s !== s.trim()) return 'text without leading or trailing spaces';

@@ -1,0 +1,89 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = process.cwd();
+const MAIN = path.join(ROOT, 'dist', 'main.js');
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'dondoc-start-'));
+}
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.DATABASE_URL;
+  return env;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('starting the server', () => {
+  it('refuses to start on a bad configuration, naming each bad variable', () => {
+    const r = spawnSync('node', [MAIN], {
+      env: baseEnv({ DONDOC_DATA_DIR: tempDir(), PORT: 'eighty', DONDOC_CLOCK: 'sometimes' }),
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('PORT');
+    expect(r.stderr).toContain('DONDOC_CLOCK');
+    expect(r.stderr).toContain('expected "system" or "virtual"');
+  });
+
+  it('refuses to start with an invalid plan, naming the file and the path inside it', () => {
+    const workflows = tempDir();
+    fs.mkdirSync(path.join(workflows, 'broken'));
+    fs.copyFileSync(
+      path.join(ROOT, 'tests/fixtures/plans/broken/unknown-agency-reference.yaml'),
+      path.join(workflows, 'broken', 'plan.yaml'),
+    );
+    const r = spawnSync('node', [MAIN], {
+      env: baseEnv({ DONDOC_DATA_DIR: tempDir(), DONDOC_WORKFLOWS_DIR: workflows }),
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(path.join('broken', 'plan.yaml'));
+    expect(r.stderr).toMatch(/tasks\[\d+\]\.(lead|coordinating)\.agencies\[\d+\]/);
+  });
+
+  it("serves the embedded plan with the current year's cycle open (npm start defaults)", async () => {
+    const port = await freePort();
+    const dataDir = tempDir();
+    const child = spawn('node', [MAIN], {
+      env: baseEnv({ DONDOC_DATA_DIR: dataDir, PORT: String(port) }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let health: Response | null = null;
+      for (let i = 0; i < 100 && !health; i++) {
+        health = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => null);
+        if (!health) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(health?.status).toBe(200);
+      const year = new Intl.DateTimeFormat('en', {
+        timeZone: 'Asia/Ho_Chi_Minh',
+        year: 'numeric',
+      }).format(new Date());
+      const cycle = await fetch(`http://127.0.0.1:${port}/api/plans/thanh-hoa-nq46/cycles/${year}`);
+      expect(cycle.status).toBe(200);
+      const body = (await cycle.json()) as { counts: { byStage: Record<string, number> } };
+      expect(Object.values(body.counts.byStage).reduce((a, b) => a + b, 0)).toBe(54);
+      expect(fs.existsSync(path.join(dataDir, 'dondoc.sqlite'))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { loadConfig } from '../../../src/config/app-config.js';
+import { DomainError } from '../../../src/core/errors.js';
+
+function problems(env: Record<string, string>): Array<{ path: string; message: string }> {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect((e as DomainError).code).toBe('INVALID_CONFIGURATION');
+    return (e as DomainError).details.problems as Array<{ path: string; message: string }>;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration from the environment', () => {
+  it('has working defaults: port 3000, SQLite under ./data, system clock', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      databaseUrl: null,
+      clock: 'system',
+      adminPassword: null,
+    });
+    expect(c.dataDir).toBe(path.resolve('data'));
+    expect(c.workflowsDir.endsWith(path.join('workflows'))).toBe(true);
+  });
+
+  it('reads each variable', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      DONDOC_DATA_DIR: '/var/lib/dondoc',
+      DATABASE_URL: 'postgres://u@db:5432/dondoc',
+      DONDOC_CLOCK: 'virtual',
+      DONDOC_ADMIN_PASSWORD: 'correct horse',
+    });
+    expect(c).toMatchObject({
+      port: 8080,
+      dataDir: '/var/lib/dondoc',
+      databaseUrl: 'postgres://u@db:5432/dondoc',
+      clock: 'virtual',
+      adminPassword: 'correct horse',
+    });
+  });
+
+  it('names every bad variable at once, with what was expected', () => {
+    const p = problems({
+      PORT: '70000',
+      DATABASE_URL: 'mysql://x',
+      DONDOC_CLOCK: 'fast',
+      DONDOC_ADMIN_PASSWORD: 'short',
+    });
+    expect(p.map((x) => x.path).sort()).toEqual([
+      'DATABASE_URL',
+      'DONDOC_ADMIN_PASSWORD',
+      'DONDOC_CLOCK',
+      'PORT',
+    ]);
+    expect(p.find((x) => x.path === 'PORT')?.message).toContain('1 to 65535');
+    expect(p.find((x) => x.path === 'DATABASE_URL')?.message).toContain('postgres://');
+  });
+
+  it('rejects a port that is not a number', () => {
+    expect(problems({ PORT: '30a0' })[0]).toMatchObject({
+      path: 'PORT',
+      message: expect.stringContaining('whole number'),
+    });
+  });
+});
