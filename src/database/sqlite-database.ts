@@ -4,9 +4,14 @@
  * committed together (group commit): one transaction per batch, one savepoint per unit of work,
  * so a failing unit rolls back alone. A unit's promise resolves only after its batch commits.
  * Reads run between batches, so they never see uncommitted data.
+ *
+ * Statements run on the driver's better-sqlite3 connection directly, with prepared statements
+ * cached by text: TypeORM's per-query wrapper cost more than SQLite itself (see `npm run bench`).
+ * TypeORM still owns the connection, its options and the migrations.
  */
-import type { DataSource, QueryRunner } from 'typeorm';
-import { Database, sqlOn, type Sql } from './database.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { DataSource } from 'typeorm';
+import { Database, type Sql } from './database.js';
 
 interface Job {
   kind: 'read' | 'write';
@@ -17,7 +22,6 @@ interface Job {
 
 export class SqliteDatabase extends Database {
   readonly dialect = 'sqlite' as const;
-  private readonly runner: QueryRunner;
   private readonly sql: Sql;
   private readonly queue: Job[] = [];
   private draining = false;
@@ -30,8 +34,10 @@ export class SqliteDatabase extends Database {
     private readonly maxBatch = 500,
   ) {
     super();
-    this.runner = dataSource.createQueryRunner();
-    this.sql = sqlOn(this.runner, 'sqlite');
+    const connection = (
+      dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }
+    ).databaseConnection;
+    this.sql = rawSql(connection);
   }
 
   write<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
@@ -45,7 +51,6 @@ export class SqliteDatabase extends Database {
   async close(): Promise<void> {
     this.closed = true;
     while (this.draining || this.queue.length) await new Promise((r) => setImmediate(r));
-    await this.runner.release();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
@@ -112,4 +117,34 @@ export class SqliteDatabase extends Database {
     for (const { job, value } of done) job.resolve(value);
     for (const { job, error } of failed) job.reject(error);
   }
+}
+
+/** better-sqlite3 cannot bind booleans. */
+function bindable(params: unknown[]): unknown[] {
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+/** `Sql` on a better-sqlite3 connection, with a cache of prepared statements. */
+function rawSql(connection: BetterSqlite3.Database): Sql {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (text: string): BetterSqlite3.Statement => {
+    let stmt = statements.get(text);
+    if (!stmt) {
+      stmt = connection.prepare(text);
+      statements.set(text, stmt);
+    }
+    return stmt;
+  };
+  return {
+    dialect: 'sqlite',
+    async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+      const stmt = prepare(text);
+      return (
+        stmt.reader ? stmt.all(...bindable(params)) : (stmt.run(...bindable(params)), [])
+      ) as T[];
+    },
+    async execute(text: string, params: unknown[] = []): Promise<number> {
+      return prepare(text).run(...bindable(params)).changes;
+    },
+  };
 }

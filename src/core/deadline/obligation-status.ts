@@ -49,5 +49,16 @@ export function describeDue(
       explanation: `Deadline extended to the end of ${formatVietnameseDate(last.newDueDate)} (${cycle.timeZone}); basis: ${last.basis}.`,
     };
   }
-  return resolveReportDue(cycle, year).derivation;
+  return reportDerivation(cycle, year);
+}
+
+const derivations = new WeakMap<CycleDefinition, Map<number, DueDerivation>>();
+
+/** The plan's derivation for a year, memoised per cycle definition (it is the same for all). */
+function reportDerivation(cycle: CycleDefinition, year: number): DueDerivation {
+  let byYear = derivations.get(cycle);
+  if (!byYear) derivations.set(cycle, (byYear = new Map()));
+  let d = byYear.get(year);
+  if (!d) byYear.set(year, (d = Object.freeze(resolveReportDue(cycle, year).derivation)));
+  return d;
 }

@@ -86,7 +86,10 @@ export const annualReportMachineV1 = setup({
     remind: assign(({ context }) => ({ remindersSent: context.remindersSent + 1 })),
     deadlinePassed: assign(({ context, event }) => ({
       deadlinePassedAt: event.effectiveAt,
-      escalationLevel: Math.max(context.escalationLevel, (event as Ev<'DEADLINE_PASSED'>).payload.level),
+      escalationLevel: Math.max(
+        context.escalationLevel,
+        (event as Ev<'DEADLINE_PASSED'>).payload.level,
+      ),
     })),
     escalate: assign(({ context, event }) => ({
       escalationLevel: Math.max(context.escalationLevel, (event as Ev<'ESCALATE'>).payload.level),
@@ -95,8 +98,9 @@ export const annualReportMachineV1 = setup({
 }).createMachine({
   id: 'annual-report',
   initial: 'plan_drafted',
+  // XState also evaluates this without input while computing a transition; don't throw then.
   context: ({ input }) => ({
-    dueAt: input.dueAt,
+    dueAt: input?.dueAt ?? '',
     planRef: null,
     reportRef: null,
     reportSummary: null,

@@ -10,10 +10,12 @@ export interface MachineEntry {
   id: string;
   version: number;
   machine: AnyStateMachine;
+  /** True when no transition has a guard, so a stage alone decides which events it accepts. */
+  guardFree: boolean;
 }
 
 const ENTRIES: readonly MachineEntry[] = [
-  { id: 'annual-report', version: 1, machine: annualReportMachineV1 },
+  { id: 'annual-report', version: 1, machine: annualReportMachineV1, guardFree: true },
 ];
 
 /** `annual-report@1`: how a machine version is written on obligations and events. */

@@ -45,17 +45,30 @@ export function startObligation(ref: string, input: ObligationInput): EngineStat
   return toState(snapshot);
 }
 
-/** Event types the stage accepts (before any role filtering). */
+const acceptedByStage = new Map<string, readonly EventType[]>();
+
+/**
+ * Event types the stage accepts (before any role filtering). For guard-free machines the answer
+ * depends on the stage only and is memoised.
+ */
 export function acceptedEvents(ref: string, persisted: PersistedSnapshot): EventType[] {
+  const key = `${ref}|${persisted.value}`;
+  const cached = acceptedByStage.get(key);
+  if (cached) return [...cached];
   const snapshot = restore(ref, persisted);
-  return EVENT_TYPES.filter((type) => snapshot.can({ type } as never));
+  const accepted = EVENT_TYPES.filter((type) => snapshot.can({ type } as never));
+  if (getMachine(ref).guardFree) acceptedByStage.set(key, accepted);
+  return [...accepted];
 }
 
 /**
  * Validates an event's type and payload; throws a ValidationError naming the field.
  * Returns the parsed (trimmed) payload.
  */
-export function parseEventPayload(type: unknown, payload: unknown): { type: EventType; payload: MachineEvent['payload'] } {
+export function parseEventPayload(
+  type: unknown,
+  payload: unknown,
+): { type: EventType; payload: MachineEvent['payload'] } {
   if (!isEventType(type)) {
     throw new ValidationError(`Unknown event type ${JSON.stringify(type)}`, [
       { path: 'type', message: `must be one of ${EVENT_TYPES.join(', ')}` },
@@ -67,7 +80,10 @@ export function parseEventPayload(type: unknown, payload: unknown): { type: Even
       path: ['payload', ...issue.path.map(String)].join('.'),
       message: issue.message,
     }));
-    throw new ValidationError(`Invalid payload for ${type}: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}`, fields);
+    throw new ValidationError(
+      `Invalid payload for ${type}: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}`,
+      fields,
+    );
   }
   return { type, payload: result.data as MachineEvent['payload'] };
 }
@@ -76,7 +92,11 @@ export function parseEventPayload(type: unknown, payload: unknown): { type: Even
  * Applies one event. Throws EVENT_NOT_ALLOWED (with the stage and the accepted events) when the
  * current stage does not accept it; XState itself would silently return the same snapshot.
  */
-export function applyEvent(ref: string, persisted: PersistedSnapshot, event: MachineEvent): EngineState {
+export function applyEvent(
+  ref: string,
+  persisted: PersistedSnapshot,
+  event: MachineEvent,
+): EngineState {
   const { machine } = getMachine(ref);
   const snapshot = restore(ref, persisted);
   if (!snapshot.can(event)) {
@@ -97,7 +117,11 @@ export function describeMachine(ref: string): {
   version: number;
   ref: string;
   initial: string;
-  stages: Array<{ name: string; final: boolean; on: Array<{ event: string; target: string | null }> }>;
+  stages: Array<{
+    name: string;
+    final: boolean;
+    on: Array<{ event: string; target: string | null }>;
+  }>;
   events: string[];
 } {
   const entry = getMachine(ref);

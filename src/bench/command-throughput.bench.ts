@@ -1,0 +1,179 @@
+/**
+ * Command throughput on SQLite: commands per second through CommandService.execute for
+ * 10,000 obligations × 4 transitions at high concurrency (group commit), against raw
+ * better-sqlite3 doing the same writes one transaction per transition, and the engine at
+ * concurrency 1 (no batching) on a smaller sample. A benchmark, not a test: it fails (exit 1)
+ * only when the integrity checks fail, never because of speed.
+ *
+ * Run with `npm run bench`. Figures are printed and written to ./bench-results.json.
+ * Optional overrides for quick runs: BENCH_OBLIGATIONS, BENCH_CONCURRENCY, BENCH_C1_OBLIGATIONS.
+ */
+import 'reflect-metadata';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { drive, openEngine, verifyEngine, type DriveResult, type Engine } from './engine-run.js';
+import { openRaw, runRaw, verifyRaw } from './raw-baseline.js';
+import { STEPS, type Timed } from './steps.js';
+import { writeSyntheticPlan } from './synthetic-plan.js';
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  return v && /^\d+$/.test(v) ? Number(v) : fallback;
+}
+
+const OBLIGATIONS = envInt('BENCH_OBLIGATIONS', 10_000);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 256);
+const C1_OBLIGATIONS = envInt('BENCH_C1_OBLIGATIONS', 2_000);
+const WARMUP_OBLIGATIONS = 500;
+
+interface Row extends Timed {
+  name: string;
+  commandsPerSecond: number;
+  ratioToRaw: number;
+  avgBatchSize: number | null;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
+const log = (msg: string) => console.log(`[bench] ${msg}`);
+
+async function timedSetup<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const value = await work();
+  log(`${label} (${((performance.now() - start) / 1000).toFixed(2)} s)`);
+  return value;
+}
+
+function errorProblems(label: string, result: DriveResult): string[] {
+  if (result.errors.length === 0) return [];
+  const first = result.errors
+    .slice(0, 3)
+    .map((e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
+  return [`${label}: ${result.errors.length} command(s) failed, e.g. ${first.join(' | ')}`];
+}
+
+function closeQuietly(engine: Engine | undefined): Promise<void> {
+  return engine ? engine.app.close() : Promise.resolve();
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['name', 'commands', 'seconds', 'commands/s', 'ratio to raw', 'avg batch'];
+  const cells = rows.map((r) => [
+    r.name,
+    String(r.commands),
+    r.seconds.toFixed(3),
+    r.commandsPerSecond.toFixed(0),
+    r.ratioToRaw.toFixed(3),
+    r.avgBatchSize === null ? '-' : r.avgBatchSize.toFixed(1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) =>
+    c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  console.log(['', line(header), widths.map((w) => '-'.repeat(w)).join('  ')].join('\n'));
+  for (const c of cells) console.log(line(c));
+}
+
+async function main(): Promise<number> {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'dondoc-bench-'));
+  const problems: string[] = [];
+  const timings: Array<Omit<Row, 'ratioToRaw'>> = [];
+  const row = (name: string, t: Timed, avgBatchSize: number | null) =>
+    timings.push({
+      name,
+      commands: t.commands,
+      seconds: t.seconds,
+      commandsPerSecond: t.commands / t.seconds,
+      avgBatchSize,
+    });
+  let aux: Engine | undefined;
+  let engine: Engine | undefined;
+  try {
+    log(`${OBLIGATIONS} obligations × ${STEPS.length} transitions, workers ${CONCURRENCY}`);
+
+    // 1. Raw better-sqlite3: warm-up on its own file, then the timed run on a fresh one.
+    const warm = await openRaw(path.join(tmp, 'raw-warmup.sqlite'), WARMUP_OBLIGATIONS);
+    runRaw(warm);
+    problems.push(...verifyRaw(warm).map((p) => `warm-up ${p}`));
+    warm.db.close();
+    const raw = await timedSetup(`raw: ${OBLIGATIONS} obligations inserted`, () =>
+      openRaw(path.join(tmp, 'raw.sqlite'), OBLIGATIONS),
+    );
+    gc();
+    const rawResult = runRaw(raw);
+    problems.push(...verifyRaw(raw));
+    raw.db.close();
+    row('raw better-sqlite3, 1 tx/transition', rawResult, null);
+
+    // 2. Engine warm-up (both paths), then concurrency 1 on its own app and database.
+    const auxWorkflows = path.join(tmp, 'workflows-aux');
+    writeSyntheticPlan(auxWorkflows, C1_OBLIGATIONS + WARMUP_OBLIGATIONS);
+    aux = await timedSetup(`engine (aux): ${C1_OBLIGATIONS + WARMUP_OBLIGATIONS} opened`, () =>
+      openEngine(path.join(tmp, 'engine-aux'), auxWorkflows),
+    );
+    const warmIds = aux.ids.slice(C1_OBLIGATIONS);
+    const warmResult = await drive(aux, warmIds.slice(0, -50), CONCURRENCY);
+    const warmC1 = await drive(aux, warmIds.slice(-50), 1);
+    problems.push(...errorProblems('engine warm-up', warmResult));
+    problems.push(...errorProblems('engine warm-up c1', warmC1));
+    gc();
+    const c1 = await drive(aux, aux.ids.slice(0, C1_OBLIGATIONS), 1);
+    problems.push(...errorProblems('engine c1', c1));
+    problems.push(...(await verifyEngine(aux, 'engine c1 (incl. warm-up)')));
+    await aux.app.close();
+    aux = undefined;
+
+    // 3. Engine at high concurrency on a fresh database holding exactly the benchmark's cycle.
+    const workflows = path.join(tmp, 'workflows');
+    writeSyntheticPlan(workflows, OBLIGATIONS);
+    engine = await timedSetup(`engine: plan loaded, cycle opened (${OBLIGATIONS})`, () =>
+      openEngine(path.join(tmp, 'engine'), workflows),
+    );
+    if (engine.ids.length !== OBLIGATIONS)
+      problems.push(`engine: cycle opened ${engine.ids.length} obligations, not ${OBLIGATIONS}`);
+    gc();
+    const hot = await drive(engine, engine.ids, CONCURRENCY);
+    problems.push(...errorProblems('engine', hot));
+    problems.push(...(await verifyEngine(engine, 'engine')));
+    await engine.app.close();
+    engine = undefined;
+    row(`engine, concurrency ${CONCURRENCY}`, hot, hot.units / hot.batches);
+    row(`engine, concurrency 1 (${C1_OBLIGATIONS} obl.)`, c1, c1.units / c1.batches);
+  } catch (error) {
+    problems.push(`benchmark aborted: ${(error as Error)?.stack ?? String(error)}`);
+  } finally {
+    await closeQuietly(aux).catch(() => undefined);
+    await closeQuietly(engine).catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const rawCps = timings[0]?.commandsPerSecond ?? NaN;
+  const rows: Row[] = timings.map((t) => ({ ...t, ratioToRaw: t.commandsPerSecond / rawCps }));
+  printTable(rows);
+  const engineRow = rows.find((r) => r.name.startsWith(`engine, concurrency ${CONCURRENCY}`));
+  const results = {
+    generatedAt: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    obligations: OBLIGATIONS,
+    transitionsPerObligation: STEPS.length,
+    concurrency: CONCURRENCY,
+    rows,
+    engineAvgBatchSize: engineRow?.avgBatchSize ?? null,
+    peakRssMiB: Math.round(peakRssMiB() * 10) / 10,
+    integrity: { ok: problems.length === 0, problems },
+  };
+  console.log(`\nengine average batch size: ${results.engineAvgBatchSize?.toFixed(1) ?? '-'}`);
+  console.log(`peak RSS: ${results.peakRssMiB.toFixed(1)} MiB`);
+  writeFileSync(path.resolve('bench-results.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log('results written to bench-results.json');
+  if (problems.length) {
+    console.error('\nINTEGRITY CHECKS FAILED:');
+    for (const p of problems) console.error(`  - ${p}`);
+    return 1;
+  }
+  console.log('integrity checks passed');
+  return 0;
+}
+
+process.exitCode = await main();
