@@ -7,7 +7,11 @@ import {
   startObligation,
   type EngineState,
 } from '../../../src/core/machine/obligation-engine.js';
-import { FINAL_STAGES, type EventType, type Stage } from '../../../src/core/machine/obligation-events.js';
+import {
+  FINAL_STAGES,
+  type EventType,
+  type Stage,
+} from '../../../src/core/machine/obligation-events.js';
 import { DomainError, ValidationError } from '../../../src/core/errors.js';
 import { sampleEvent } from './sample-events.js';
 
@@ -55,8 +59,21 @@ describe('annual-report machine v1', () => {
   });
 
   it.each([
-    ['plan_drafted', ['START_IMPLEMENTATION', 'EXTEND_DEADLINE', 'WITHDRAW', 'REMIND', 'DEADLINE_PASSED', 'ESCALATE']],
-    ['implementing', ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW', 'REMIND', 'DEADLINE_PASSED', 'ESCALATE']],
+    [
+      'plan_drafted',
+      [
+        'START_IMPLEMENTATION',
+        'EXTEND_DEADLINE',
+        'WITHDRAW',
+        'REMIND',
+        'DEADLINE_PASSED',
+        'ESCALATE',
+      ],
+    ],
+    [
+      'implementing',
+      ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW', 'REMIND', 'DEADLINE_PASSED', 'ESCALATE'],
+    ],
     ['report_submitted', ['RETURN_REPORT', 'AGGREGATE', 'EXTEND_DEADLINE', 'WITHDRAW']],
     ['aggregated', ['REPORT_TO_UBND', 'WITHDRAW']],
     ['reported_to_ubnd', []],
@@ -111,20 +128,28 @@ describe('annual-report machine v1', () => {
   });
 
   describe('persist → restore → continue, at every stage', () => {
-    const script: EventType[] = ['START_IMPLEMENTATION', 'SUBMIT_REPORT', 'AGGREGATE', 'REPORT_TO_UBND'];
-    it.each(script.map((_, i) => i))('after %i events the restored snapshot continues identically', (n) => {
-      let live = startObligation(REF, { dueAt: DUE });
-      for (const t of script.slice(0, n)) live = applyEvent(REF, live.snapshot, sampleEvent(t));
-      const restored = JSON.parse(JSON.stringify(live.snapshot));
-      let a = live;
-      let b = { ...live, snapshot: restored };
-      for (const t of script.slice(n)) {
-        a = applyEvent(REF, a.snapshot, sampleEvent(t));
-        b = applyEvent(REF, b.snapshot, sampleEvent(t));
-        expect(b.snapshot).toEqual(a.snapshot);
-      }
-      expect(b.stage).toBe('reported_to_ubnd');
-    });
+    const script: EventType[] = [
+      'START_IMPLEMENTATION',
+      'SUBMIT_REPORT',
+      'AGGREGATE',
+      'REPORT_TO_UBND',
+    ];
+    it.each(script.map((_, i) => i))(
+      'after %i events the restored snapshot continues identically',
+      (n) => {
+        let live = startObligation(REF, { dueAt: DUE });
+        for (const t of script.slice(0, n)) live = applyEvent(REF, live.snapshot, sampleEvent(t));
+        const restored = JSON.parse(JSON.stringify(live.snapshot));
+        let a = live;
+        let b = { ...live, snapshot: restored };
+        for (const t of script.slice(n)) {
+          a = applyEvent(REF, a.snapshot, sampleEvent(t));
+          b = applyEvent(REF, b.snapshot, sampleEvent(t));
+          expect(b.snapshot).toEqual(a.snapshot);
+        }
+        expect(b.stage).toBe('reported_to_ubnd');
+      },
+    );
   });
 
   describe('payload validation', () => {
@@ -141,7 +166,9 @@ describe('annual-report machine v1', () => {
       expect(() => parseEventPayload('FLY', {})).toThrow(/Unknown event type/);
     });
     it('rejects an impossible civil date', () => {
-      expect(() => parseEventPayload('EXTEND_DEADLINE', { newDueDate: '2025-02-30', basis: 'x' })).toThrow(/real calendar date/);
+      expect(() =>
+        parseEventPayload('EXTEND_DEADLINE', { newDueDate: '2025-02-30', basis: 'x' }),
+      ).toThrow(/real calendar date/);
     });
   });
 
@@ -149,7 +176,12 @@ describe('annual-report machine v1', () => {
     const d = describeMachine(REF);
     expect(d.initial).toBe('plan_drafted');
     expect(d.stages.map((s) => s.name)).toEqual([
-      'plan_drafted', 'implementing', 'report_submitted', 'aggregated', 'reported_to_ubnd', 'withdrawn',
+      'plan_drafted',
+      'implementing',
+      'report_submitted',
+      'aggregated',
+      'reported_to_ubnd',
+      'withdrawn',
     ]);
     const drafted = d.stages.find((s) => s.name === 'plan_drafted');
     expect(drafted?.on).toContainEqual({ event: 'START_IMPLEMENTATION', target: 'implementing' });

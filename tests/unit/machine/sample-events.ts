@@ -14,6 +14,9 @@ const PAYLOADS: Record<EventType, unknown> = {
 };
 
 /** A valid event of the given type, for tests. */
-export function sampleEvent(type: EventType, effectiveAt = '2025-06-01T03:00:00.000Z'): MachineEvent {
+export function sampleEvent(
+  type: EventType,
+  effectiveAt = '2025-06-01T03:00:00.000Z',
+): MachineEvent {
   return { type, payload: PAYLOADS[type], effectiveAt, actor: 'test' } as MachineEvent;
 }
