@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,8 @@ const MACHINES = [{ id: 'annual-report', version: 1 }];
 const BROKEN_DIR = path.resolve(process.cwd(), 'tests/fixtures/plans/broken');
 const WORKFLOWS_DIR = path.resolve(process.cwd(), 'workflows');
 const PLAN_FILE = path.join(WORKFLOWS_DIR, 'thanh-hoa-nq46/plan.yaml');
-const SOURCE_FILE = '/work/shared/plan-source/ke-hoach-nq46-thanh-hoa.txt';
+/** The extracted text of the issued plan, kept beside its encoding for provenance. */
+const SOURCE_FILE = path.join(WORKFLOWS_DIR, 'thanh-hoa-nq46/source.txt');
 
 /** Runs fn and returns the error it throws (fails the test if it does not throw). */
 async function caught<E>(fn: () => unknown): Promise<E> {
@@ -384,30 +385,27 @@ describe('embedded plan thanh-hoa-nq46', () => {
     }
   });
 
-  (existsSync(SOURCE_FILE) ? it : it.skip)(
-    'quotes the source text verbatim (after joining lines)',
-    () => {
-      const source = readFileSync(SOURCE_FILE, 'utf8')
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .join(' ')
-        .replace(/\s+/g, ' ');
-      const quoted = [
-        plan.title,
-        'TM. ỦY BAN NHÂN DÂN',
-        'KT. CHỦ TỊCH',
-        plan.issuer.signer.title,
-        plan.issuer.signer.name,
-        plan.cycle.report.sourceText,
-      ];
-      for (const t of plan.tasks) quoted.push(t.section, `${t.printedLabel}. ${t.text}`);
-      for (const q of quoted) expect(source).toContain(q);
-      for (const b of plan.basis) {
-        const [y, m, d] = b.date!.split('-');
-        const dates = [`${d}/${m}/${y}`, `${Number(d)}/${Number(m)}/${y}`];
-        expect(dates.some((date) => source.includes(`${b.ref} ngày ${date}`))).toBe(true);
-      }
-    },
-  );
+  it('quotes the source text verbatim (after joining lines)', () => {
+    const source = readFileSync(SOURCE_FILE, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ')
+      .replace(/\s+/g, ' ');
+    const quoted = [
+      plan.title,
+      'TM. ỦY BAN NHÂN DÂN',
+      'KT. CHỦ TỊCH',
+      plan.issuer.signer.title,
+      plan.issuer.signer.name,
+      plan.cycle.report.sourceText,
+    ];
+    for (const t of plan.tasks) quoted.push(t.section, `${t.printedLabel}. ${t.text}`);
+    for (const q of quoted) expect(source).toContain(q);
+    for (const b of plan.basis) {
+      const [y, m, d] = b.date!.split('-');
+      const dates = [`${d}/${m}/${y}`, `${Number(d)}/${Number(m)}/${y}`];
+      expect(dates.some((date) => source.includes(`${b.ref} ngày ${date}`))).toBe(true);
+    }
+  });
 });
