@@ -36,12 +36,13 @@ function testConfig(db: TestDatabase, overrides: Partial<AppConfig>): AppConfig 
 export async function createTestContext(
   dialect: TestDialect,
   overrides: Partial<AppConfig> = {},
+  options: { scheduler?: boolean } = {},
 ): Promise<TestHarness<INestApplicationContext>> {
   const db = await freshDatabase(dialect);
   const clock = new VirtualClock(TEST_NOW);
   const config = testConfig(db, overrides);
   const app = await NestFactory.createApplicationContext(
-    AppModule.register(config, { clock, scheduler: false }),
+    AppModule.register(config, { clock, scheduler: options.scheduler ?? false }),
     {
       logger: ['error'],
     },
