@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import type { QueryRunner } from 'typeorm';
+import { startObligation } from '../core/machine/obligation-engine.js';
 import { InitialSchema1732800000000 } from '../database/migrations/1732800000000-initial-schema.js';
 import { BENCH_PLAN_ID, BENCH_YEAR, agencyCode } from './synthetic-plan.js';
 import { STEPS, type Timed } from './steps.js';
@@ -17,23 +18,7 @@ const INSERT_EVENT = `INSERT INTO obligation_events (obligation_id, seq, type, p
 
 /** The same context an obligation starts with (so the snapshot JSON has the engine's size). */
 function initialContext(): Record<string, unknown> {
-  return {
-    dueAt: DUE_AT,
-    planRef: null,
-    reportRef: null,
-    reportSummary: null,
-    submittedAt: null,
-    returnCount: 0,
-    lastReturnReason: null,
-    aggregatedAt: null,
-    consolidatedReportRef: null,
-    reportedAt: null,
-    withdrawnBasis: null,
-    extensions: [],
-    remindersSent: 0,
-    deadlinePassedAt: null,
-    escalationLevel: 0,
-  };
+  return { ...startObligation(MACHINE_VERSION, { dueAt: DUE_AT }).context };
 }
 
 async function createSchema(db: BetterSqlite3.Database): Promise<void> {
