@@ -62,7 +62,7 @@ export function describeEachDatabase(title: string, fn: (dialect: TestDialect) =
   } else {
     if (!warned) {
       warned = true;
-      console.warn('PostgreSQL tests skipped: set TEST_DATABASE_URL=postgres://… to run them.');
+      process.stderr.write('PostgreSQL tests skipped: set TEST_DATABASE_URL=postgres://… to run them.\n');
     }
     describe.skip(`${title} [postgres] (skipped: TEST_DATABASE_URL is not set)`, () =>
       fn('postgres'));
