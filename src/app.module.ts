@@ -5,14 +5,16 @@ import {
   Injectable,
   Module,
   type DynamicModule,
-  type MiddlewareConsumer,
-  type NestModule,
   type OnModuleInit,
   type Provider,
 } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
 import { ScheduleModule } from '@nestjs/schedule';
-import type { NextFunction, Request, Response } from 'express';
+import { AuthController } from './auth/auth.controller.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { AuthService } from './auth/auth.service.js';
+import { LoginRateLimitGuard } from './auth/login-rate-limit.guard.js';
 import { CLOCK, SystemClock, VirtualClock } from './clock/clocks.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { createValidationPipe } from './common/validation.js';
@@ -28,21 +30,14 @@ import { ObligationQueryService } from './obligations/obligation-query.service.j
 import { ObligationsController } from './obligations/obligations.controller.js';
 import { PlanRegistry } from './plans/plan-registry.service.js';
 import { PlansController } from './plans/plans.controller.js';
+import { UsersController } from './users/users.controller.js';
+import { UsersService } from './users/users.service.js';
 
 export interface AppOptions {
   /** Replace the clock (tests, simulations). Default: from DONDOC_CLOCK. */
   clock?: Clock;
   /** Register the cron jobs (the server does; the CLI does not). */
   scheduler?: boolean;
-}
-
-@Injectable()
-class PlanLoader implements OnModuleInit {
-  constructor(@Inject(PlanRegistry) private readonly plans: PlanRegistry) {}
-
-  async onModuleInit(): Promise<void> {
-    await this.plans.load();
-  }
 }
 
 @Global()
@@ -61,8 +56,21 @@ class ConfigModule {
   }
 }
 
+@Injectable()
+class Bootstrap implements OnModuleInit {
+  constructor(
+    @Inject(PlanRegistry) private readonly plans: PlanRegistry,
+    @Inject(UsersService) private readonly users: UsersService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.plans.load();
+    await this.users.ensureAdmin();
+  }
+}
+
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   static register(config: AppConfig, options: AppOptions = {}): DynamicModule {
     const clock =
       options.clock ?? (config.clock === 'virtual' ? new VirtualClock() : new SystemClock());
@@ -72,32 +80,32 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.register(config, clock),
         DatabaseModule,
+        JwtModule.register({}),
         ...(scheduler ? [ScheduleModule.forRoot()] : []),
       ],
-      controllers: [HealthController, PlansController, CyclesController, ObligationsController],
+      controllers: [
+        HealthController,
+        AuthController,
+        UsersController,
+        PlansController,
+        CyclesController,
+        ObligationsController,
+      ],
       providers: [
         PlanRegistry,
-        PlanLoader,
+        UsersService,
+        AuthService,
+        LoginRateLimitGuard,
+        Bootstrap,
         CommandService,
         ObligationQueryService,
         CycleService,
         ...(scheduler ? [CycleScheduler] : []),
+        { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [PlanRegistry, CommandService, ObligationQueryService, CycleService],
+      exports: [PlanRegistry, UsersService, CommandService, ObligationQueryService, CycleService],
     };
-  }
-
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
-  configure(consumer: MiddlewareConsumer): void {
-    const caller = { name: this.config.localUser, system: false };
-    consumer
-      .apply((req: Request & { caller?: unknown }, _res: Response, next: NextFunction) => {
-        req.caller = caller;
-        next();
-      })
-      .forRoutes('*splat');
   }
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json } from 'express';
+import helmet from 'helmet';
 import { AppModule, type AppOptions } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
 import type { AppConfig } from './config/app-config.js';
@@ -19,7 +20,9 @@ export async function createHttpApp(
       logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
     },
   );
+  app.use(helmet());
   app.use(json({ limit: '256kb' }));
+  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins });
   app.setGlobalPrefix('api');
   app.useGlobalFilters(new ErrorFilter());
   const doc = SwaggerModule.createDocument(

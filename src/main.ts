@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config.js';
-import { SCHEDULER_CALLER } from './cycles/cycle-scheduler.service.js';
+import { SCHEDULER } from './core/access/caller.js';
 import { CycleService } from './cycles/cycle.service.js';
 import { createHttpApp } from './http-app.js';
 
@@ -11,8 +11,7 @@ async function main(): Promise<void> {
   const app = await createHttpApp(config);
   app.enableShutdownHooks();
   await app.init();
-  if (config.openCurrentCycleAtStart)
-    await app.get(CycleService).openCurrentCycles(SCHEDULER_CALLER);
+  if (config.openCurrentCycleAtStart) await app.get(CycleService).openCurrentCycles(SCHEDULER);
   await app.listen(config.port);
   Logger.log(
     `dondoc listening on http://localhost:${config.port} (API under /api, docs at /api/docs)`,

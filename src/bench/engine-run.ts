@@ -14,7 +14,25 @@ import type { Caller } from '../obligations/obligation-view.js';
 import { STEPS, type Timed } from './steps.js';
 import { BENCH_PLAN_ID, BENCH_YEAR } from './synthetic-plan.js';
 
-export const BENCH_CALLER: Caller = { name: 'bench', system: false };
+export const BENCH_CALLER: Caller = {
+  name: 'bench.admin',
+  role: 'admin',
+  agencyCode: null,
+  system: false,
+};
+const AGGREGATOR: Caller = {
+  name: 'bench.aggregator',
+  role: 'aggregator',
+  agencyCode: null,
+  system: false,
+};
+
+/** Who sends each step: the agency's officer reports, the aggregator aggregates. */
+function callerFor(step: (typeof STEPS)[number], agencyCode: string): Caller {
+  return step.type === 'START_IMPLEMENTATION' || step.type === 'SUBMIT_REPORT'
+    ? { name: `bench.${agencyCode}`, role: 'officer', agencyCode, system: false }
+    : AGGREGATOR;
+}
 
 export interface Engine {
   app: INestApplicationContext;
@@ -23,6 +41,8 @@ export interface Engine {
   sqlite: SqliteDatabase;
   /** Obligation ids of the opened cycle, in agency-code order. */
   ids: string[];
+  /** The agency of each obligation (its officer sends the first two steps). */
+  agencyOf: Map<string, string>;
 }
 
 export async function openEngine(dataDir: string, workflowsDir: string): Promise<Engine> {
@@ -50,6 +70,7 @@ export async function openEngine(dataDir: string, workflowsDir: string): Promise
     db,
     sqlite: db,
     ids: opened.obligations.map((o) => o.id),
+    agencyOf: new Map(opened.obligations.map((o) => [o.id, o.agencyCode])),
   };
 }
 
@@ -82,7 +103,7 @@ export async function drive(
             obligationId,
             type: step.type,
             payload: step.payload(i),
-            caller: BENCH_CALLER,
+            caller: callerFor(step, engine.agencyOf.get(obligationId)!),
           });
           commands += 1;
         } catch (error) {

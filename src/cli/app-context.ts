@@ -7,12 +7,14 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
 import { DomainError, ErrorCode } from '../core/errors.js';
-import type { Caller } from '../obligations/obligation-view.js';
+import type { Caller } from '../core/access/caller.js';
+import { UsersService } from '../users/users.service.js';
+import { LOCAL_READER, unknownUser } from './identity.js';
 
 export interface CliContext {
   app: INestApplicationContext;
   config: AppConfig;
-  /** The configured local user (authentication comes later). */
+  /** The enabled user named by `as`, or the read-only local reader when none was named. */
   caller: Caller;
 }
 
@@ -43,7 +45,14 @@ export function describeDatabase(config: AppConfig): string {
   }
 }
 
+/**
+ * Builds and initialises the graph. On the first start this creates `admin`, and a generated
+ * password is printed with console.log: it goes to stderr here, so stdout (e.g. --json) stays
+ * parseable and the password is still shown once.
+ */
 async function createApp(config: AppConfig): Promise<INestApplicationContext> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => console.error(...args);
   try {
     return await NestFactory.createApplicationContext(
       AppModule.register(config, { scheduler: false }),
@@ -56,16 +65,31 @@ async function createApp(config: AppConfig): Promise<INestApplicationContext> {
       ErrorCode.DATABASE_UNAVAILABLE,
       `cannot open ${describeDatabase(config)}: ${(error as Error)?.message ?? String(error)}`,
     );
+  } finally {
+    console.log = log;
   }
 }
 
-export async function withApp<T>(work: (ctx: CliContext) => Promise<T>): Promise<T> {
+/** The acting identity of an enabled user; exit 1 "unknown or disabled user" otherwise. */
+async function callerAs(app: INestApplicationContext, username: string): Promise<Caller> {
+  const caller = await app.get(UsersService).callerFor(username);
+  if (!caller) throw unknownUser(username);
+  return caller;
+}
+
+/**
+ * Runs `work` as the user named `as` (which must exist and be enabled), or as the read-only
+ * local reader when `as` is undefined. Commands that change data resolve `as` with writerName
+ * first, so a missing user is a usage error before anything is opened.
+ */
+export async function withApp<T>(work: (ctx: CliContext) => Promise<T>, as?: string): Promise<T> {
   const config = loadConfig(process.env);
   const app = await createApp(config);
   let result: T;
   try {
     await app.init();
-    result = await work({ app, config, caller: { name: config.localUser, system: false } });
+    const caller = as === undefined ? LOCAL_READER : await callerAs(app, as);
+    result = await work({ app, config, caller });
   } catch (error) {
     // Keep the original failure; a failure to close after it adds nothing.
     await app.close().catch(() => undefined);

@@ -28,6 +28,10 @@ const CLI_NAMES: Record<string, string> = {
   type: '<event>',
   effectiveAt: '--effective-at',
   reason: '--reason',
+  // dondoc user add
+  username: '<username>',
+  role: '--role',
+  agencyCode: '--agency',
 };
 
 function fieldLines(fields: unknown): string[] {
@@ -86,8 +90,14 @@ function domainReport(error: DomainError): Report {
         exitCode: EXIT_FAILURE,
         lines: [`version conflict: ${error.message}; read the obligation again and retry`],
       };
+    case ErrorCode.UNAUTHENTICATED:
+      return { exitCode: EXIT_FAILURE, lines: [error.message] };
     case ErrorCode.FORBIDDEN:
-      return { exitCode: EXIT_FAILURE, lines: [`forbidden: ${error.message}`] };
+      // Services word it "Forbidden: <reason>"; say "forbidden" once.
+      return {
+        exitCode: EXIT_FAILURE,
+        lines: [`forbidden: ${error.message.replace(/^forbidden:\s*/i, '')}`],
+      };
     case ErrorCode.IDEMPOTENCY_KEY_REUSED:
       return { exitCode: EXIT_FAILURE, lines: [`idempotency key reused: ${error.message}`] };
     case ErrorCode.DATABASE_UNAVAILABLE:

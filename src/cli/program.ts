@@ -5,6 +5,7 @@ import { registerAdvanceCommand } from './commands/advance.js';
 import { registerCycleCommands } from './commands/cycle-open.js';
 import { registerObligationCommands } from './commands/obligations-list.js';
 import { registerPlanCommands } from './commands/plan-validate.js';
+import { registerUserCommands } from './commands/users.js';
 import { EXIT_OK, report } from './errors.js';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerCycleCommands(program);
   registerObligationCommands(program);
   registerAdvanceCommand(program);
+  registerUserCommands(program);
   return program;
 }
 

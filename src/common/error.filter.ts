@@ -3,7 +3,7 @@
  * Services throw DomainErrors; nothing internal (stack traces, SQL) ever reaches a response.
  */
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '../core/errors.js';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -83,9 +83,17 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<Request & { caller?: { name: string } }>();
     const { statusCode, body } = errorBody(error);
     if (statusCode >= 500) this.logger.error((error as Error)?.stack ?? String(error));
+    if (statusCode === 401 || statusCode === 403) {
+      // Denied attempts are logged with the user, the route and the reason.
+      this.logger.warn(
+        `Denied ${req.method} ${req.originalUrl} user=${req.caller?.name ?? 'anonymous'}: ${String(body.message)}`,
+      );
+    }
     res.status(statusCode).json(body);
   }
 }

@@ -19,8 +19,14 @@ export interface AppConfig {
   adminPassword: string | null;
   clock: ClockMode;
   workflowsDir: string;
-  /** Acting user for every request until authentication lands. */
-  localUser: string;
+  /** HMAC secret for access tokens; null = generated once into the data folder. */
+  jwtSecret: string | null;
+  /** Lifetime of an access token, seconds. */
+  tokenTtlSeconds: number;
+  /** Login attempts allowed per client per minute. */
+  loginRateLimit: number;
+  /** Origins allowed by CORS; empty = CORS off. */
+  corsOrigins: string[];
   /** Open the current year's cycle of every plan at start. */
   openCurrentCycleAtStart: boolean;
 }
@@ -43,9 +49,31 @@ const schema = z.object({
     .enum(['system', 'virtual'], { message: 'expected "system" or "virtual"' })
     .optional(),
   DONDOC_WORKFLOWS_DIR: z.string().min(1, 'expected a folder path').optional(),
-  DONDOC_LOCAL_USER: z
+  DONDOC_JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  DONDOC_TOKEN_TTL: z
     .string()
-    .regex(/^[a-z0-9._:-]{1,64}$/, 'expected 1–64 characters of a-z, 0-9, . _ : -')
+    .regex(/^\d+$/, 'expected a whole number of seconds')
+    .transform(Number)
+    .refine((n) => n >= 60 && n <= 86400, 'expected 60 to 86400 seconds')
+    .optional(),
+  DONDOC_LOGIN_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1000, 'expected 1 to 1000 attempts per minute')
+    .optional(),
+  DONDOC_CORS_ORIGINS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+      'expected a comma-separated list of origins such as https://dondoc.example.vn',
+    )
     .optional(),
   DONDOC_OPEN_CURRENT_CYCLE: z
     .enum(['true', 'false'], { message: 'expected "true" or "false"' })
@@ -77,7 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminPassword: v.DONDOC_ADMIN_PASSWORD ?? null,
     clock: v.DONDOC_CLOCK ?? 'system',
     workflowsDir: path.resolve(v.DONDOC_WORKFLOWS_DIR ?? path.join(PACKAGE_ROOT, 'workflows')),
-    localUser: v.DONDOC_LOCAL_USER ?? 'local-admin',
+    jwtSecret: v.DONDOC_JWT_SECRET ?? null,
+    tokenTtlSeconds: v.DONDOC_TOKEN_TTL ?? 3600,
+    loginRateLimit: v.DONDOC_LOGIN_RATE_LIMIT ?? 10,
+    corsOrigins: v.DONDOC_CORS_ORIGINS ?? [],
     openCurrentCycleAtStart: (v.DONDOC_OPEN_CURRENT_CYCLE ?? 'true') === 'true',
   };
 }

@@ -1,9 +1,8 @@
 /** Opens each new year's cycle at 00:05 on 1 January, Asia/Ho_Chi_Minh. */
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
+import { SCHEDULER } from '../core/access/caller.js';
 import { CycleService } from './cycle.service.js';
-
-export const SCHEDULER_CALLER = { name: 'system:scheduler', system: true } as const;
 
 @Injectable()
 export class CycleScheduler {
@@ -14,7 +13,7 @@ export class CycleScheduler {
   @Cron('5 0 1 1 *', { name: 'open-yearly-cycles', timeZone: 'Asia/Ho_Chi_Minh' })
   async openYearlyCycles(): Promise<void> {
     try {
-      await this.cycles.openCurrentCycles(SCHEDULER_CALLER);
+      await this.cycles.openCurrentCycles(SCHEDULER);
     } catch (error) {
       this.logger.error(`Opening the new year's cycles failed: ${(error as Error).message}`);
     }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Post, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Roles } from '../auth/auth.decorators.js';
 import { CurrentCaller } from '../common/caller.js';
 import { OpenCycleDto } from '../obligations/obligation.dto.js';
 import type { Caller } from '../obligations/obligation-view.js';
@@ -12,6 +13,7 @@ export class CyclesController {
   constructor(private readonly cycles: CycleService) {}
 
   /** 201 when the cycle is opened now, 200 with the same body when it was already open. */
+  @Roles('admin')
   @Post()
   async open(
     @Param('planId') planId: string,

@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
+import { Public } from '../auth/auth.decorators.js';
 import { Database } from '../database/database.js';
 import { APP_VERSION } from '../version.js';
 
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly db: Database) {}

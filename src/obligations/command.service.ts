@@ -14,11 +14,8 @@ import {
   parseEventPayload,
   type PersistedSnapshot,
 } from '../core/machine/obligation-engine.js';
-import {
-  SYSTEM_EVENTS,
-  type EventType,
-  type MachineEvent,
-} from '../core/machine/obligation-events.js';
+import { eventDenial, mayBackdate } from '../core/access/caller.js';
+import type { EventType, MachineEvent } from '../core/machine/obligation-events.js';
 import { Database, isUniqueViolation } from '../database/database.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
 import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
@@ -62,9 +59,6 @@ export class CommandService {
 
   async execute(cmd: Command): Promise<ObligationView> {
     const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
-    if (SYSTEM_EVENTS.includes(type) && !cmd.caller.system) {
-      throw new DomainError(ErrorCode.FORBIDDEN, `${type} is sent by the scheduler only`, { type });
-    }
     const hash = requestHash(cmd);
     try {
       return await this.db.write(async (tx) => {
@@ -75,6 +69,8 @@ export class CommandService {
             obligationId: cmd.obligationId,
           });
         }
+        const denial = eventDenial(cmd.caller, current.agencyCode, type);
+        if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`, { type });
         if (cmd.idempotencyKey) {
           const prior = await IdempotencyRepository.find(tx, cmd.caller.name, cmd.idempotencyKey);
           if (prior) return this.replay(prior, hash);
@@ -103,7 +99,13 @@ export class CommandService {
               }
             : {}),
         } as MachineEvent;
-        const next = this.apply(current.machineVersion, current.snapshot, event, cmd.caller);
+        const next = this.apply(
+          current.machineVersion,
+          current.snapshot,
+          event,
+          cmd.caller,
+          current.agencyCode,
+        );
         const updated = {
           ...current,
           stage: next.stage,
@@ -155,17 +157,19 @@ export class CommandService {
   }
 
   /** Applies the event; a rejection lists only the events this caller may send. */
-  private apply(ref: string, snapshot: PersistedSnapshot, event: MachineEvent, caller: Caller) {
+  private apply(
+    ref: string,
+    snapshot: PersistedSnapshot,
+    event: MachineEvent,
+    caller: Caller,
+    agencyCode: string,
+  ) {
     try {
       return applyEvent(ref, snapshot, event);
     } catch (error) {
-      if (
-        error instanceof DomainError &&
-        error.code === ErrorCode.EVENT_NOT_ALLOWED &&
-        !caller.system
-      ) {
+      if (error instanceof DomainError && error.code === ErrorCode.EVENT_NOT_ALLOWED) {
         const allowed = (error.details.allowedEvents as EventType[]).filter(
-          (e) => !SYSTEM_EVENTS.includes(e),
+          (e) => eventDenial(caller, agencyCode, e) === null,
         );
         throw new DomainError(error.code, error.message, {
           ...error.details,
@@ -207,6 +211,12 @@ export class CommandService {
       throw new ValidationError('effectiveAt is in the future', [
         { path: 'effectiveAt', message: `must not be later than now (${now.toISOString()})` },
       ]);
+    }
+    if (at < now.getTime() - SKEW_MS && !mayBackdate(cmd.caller)) {
+      throw new DomainError(
+        ErrorCode.FORBIDDEN,
+        'Only the aggregator may record an earlier effectiveAt',
+      );
     }
     if (at < now.getTime() - SKEW_MS && !cmd.reason?.trim()) {
       throw new ValidationError('A backdated effectiveAt needs a reason', [

@@ -2,7 +2,8 @@
 import { describeDue, isDone } from '../core/deadline/obligation-status.js';
 import type { DueDerivation } from '../core/deadline/due-date.js';
 import { acceptedEvents } from '../core/machine/obligation-engine.js';
-import { SYSTEM_EVENTS, type EventType, type Stage } from '../core/machine/obligation-events.js';
+import { eventDenial, type Caller } from '../core/access/caller.js';
+import type { EventType, Stage } from '../core/machine/obligation-events.js';
 import type { ObligationKind } from '../core/plan/plan.types.js';
 import type { LoadedPlan } from '../plans/plan-registry.service.js';
 import type { ObligationRecord } from './obligation.repository.js';
@@ -27,11 +28,7 @@ export interface ObligationView {
   updatedAt: string;
 }
 
-/** Who is asking: people never see the scheduler's own events as allowed. */
-export interface Caller {
-  name: string;
-  system: boolean;
-}
+export type { Caller } from '../core/access/caller.js';
 
 export function toView(
   o: ObligationRecord,
@@ -53,7 +50,7 @@ export function toView(
     escalationLevel: context.escalationLevel,
     dueAt: new Date(o.dueAt).toISOString(),
     dueDerivation: describeDue(plan.definition.cycle, o.year, context),
-    allowedEvents: caller.system ? accepted : accepted.filter((e) => !SYSTEM_EVENTS.includes(e)),
+    allowedEvents: accepted.filter((e) => eventDenial(caller, o.agencyCode, e) === null),
     version: o.version,
     machineVersion: o.machineVersion,
     createdAt: new Date(o.createdAt).toISOString(),

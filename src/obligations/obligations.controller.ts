@@ -37,8 +37,8 @@ export class ObligationsController {
   }
 
   @Get(':id/history')
-  history(@Param('id') id: string) {
-    return this.queries.history(id);
+  history(@Param('id') id: string, @CurrentCaller() caller: Caller) {
+    return this.queries.history(id, caller);
   }
 
   @Post(':id/events')

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { describeEachDatabase } from '../support/databases.js';
+import { loginAll, seedUsers, type TestUsername } from '../support/http-auth.js';
 import { createTestHttpApp, type TestHarness } from '../support/test-app.js';
 
 const PLAN = 'thanh-hoa-nq46';
@@ -10,15 +11,23 @@ describeEachDatabase('HTTP API', (dialect) => {
   let h: TestHarness<NestExpressApplication>;
   let http: ReturnType<typeof request>;
   let ids: Record<string, string>;
+  let tok: Record<TestUsername, string>;
+  /** An authenticated request as `user`. */
+  const as = (user: TestUsername) => ({
+    get: (url: string) => http.get(url).set('Authorization', `Bearer ${tok[user]}`),
+    post: (url: string) => http.post(url).set('Authorization', `Bearer ${tok[user]}`),
+  });
 
   beforeAll(async () => {
     h = await createTestHttpApp(dialect);
     http = request(h.app.getHttpServer());
+    await seedUsers(h.app);
+    tok = await loginAll(http);
   });
   afterAll(async () => h?.close());
 
   const eventsOf = async (id: string) =>
-    (await http.get(`/api/obligations/${id}/history`).expect(200)).body as unknown[];
+    (await as('kiemtoan').get(`/api/obligations/${id}/history`).expect(200)).body as unknown[];
 
   it('GET /api/health reports the database and version', async () => {
     const res = await http.get('/api/health').expect(200);
@@ -26,7 +35,7 @@ describeEachDatabase('HTTP API', (dialect) => {
   });
 
   it('GET /api/plans lists the embedded plan with its basis documents', async () => {
-    const res = await http.get('/api/plans').expect(200);
+    const res = await as('admin').get('/api/plans').expect(200);
     const plan = res.body.find((p: { id: string }) => p.id === PLAN);
     expect(plan.issuer).toBe('Ủy ban nhân dân tỉnh Thanh Hóa');
     expect(plan.machineVersion).toBe('annual-report@1');
@@ -39,11 +48,11 @@ describeEachDatabase('HTTP API', (dialect) => {
   });
 
   it('GET /api/plans/:id gives the whole definition; /machine the statechart', async () => {
-    const res = await http.get(`/api/plans/${PLAN}`).expect(200);
+    const res = await as('admin').get(`/api/plans/${PLAN}`).expect(200);
     expect(res.body.cycle.aggregator).toBe('SO_NNPTNT');
     expect(res.body.agencies).toHaveLength(54);
     expect(res.body.escalation.levels).toHaveLength(3);
-    const machine = await http.get(`/api/plans/${PLAN}/machine`).expect(200);
+    const machine = await as('admin').get(`/api/plans/${PLAN}/machine`).expect(200);
     expect(machine.body).toMatchObject({
       id: 'annual-report',
       version: 1,
@@ -53,16 +62,22 @@ describeEachDatabase('HTTP API', (dialect) => {
   });
 
   it('an unknown plan is 404 NOT_FOUND', async () => {
-    const res = await http.get('/api/plans/no-such-plan').expect(404);
+    const res = await as('admin').get('/api/plans/no-such-plan').expect(404);
     expect(res.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
     expect(res.body.message).toContain('no-such-plan');
   });
 
   it('POST cycles opens a year once: 201, then 200 with the same obligations', async () => {
-    const first = await http.post(`/api/plans/${PLAN}/cycles`).send({ year: 2025 }).expect(201);
+    const first = await as('admin')
+      .post(`/api/plans/${PLAN}/cycles`)
+      .send({ year: 2025 })
+      .expect(201);
     expect(first.body).toMatchObject({ planId: PLAN, year: 2025 });
     expect(first.body.obligations).toHaveLength(54);
-    const again = await http.post(`/api/plans/${PLAN}/cycles`).send({ year: 2025 }).expect(200);
+    const again = await as('admin')
+      .post(`/api/plans/${PLAN}/cycles`)
+      .send({ year: 2025 })
+      .expect(200);
     expect(again.body.obligations.map((o: { id: string }) => o.id).sort()).toEqual(
       first.body.obligations.map((o: { id: string }) => o.id).sort(),
     );
@@ -72,15 +87,21 @@ describeEachDatabase('HTTP API', (dialect) => {
   });
 
   it('POST cycles with a bad year is 400 naming the field', async () => {
-    const res = await http.post(`/api/plans/${PLAN}/cycles`).send({ year: 'next' }).expect(400);
+    const res = await as('admin')
+      .post(`/api/plans/${PLAN}/cycles`)
+      .send({ year: 'next' })
+      .expect(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.body.fields.map((f: { path: string }) => f.path)).toContain('year');
-    const early = await http.post(`/api/plans/${PLAN}/cycles`).send({ year: 2023 }).expect(400);
+    const early = await as('admin')
+      .post(`/api/plans/${PLAN}/cycles`)
+      .send({ year: 2023 })
+      .expect(400);
     expect(early.body.fields[0].path).toBe('year');
   });
 
   it('GET a cycle summarises stages and the four statuses; an unopened year is 404', async () => {
-    const res = await http.get(`/api/plans/${PLAN}/cycles/2025`).expect(200);
+    const res = await as('admin').get(`/api/plans/${PLAN}/cycles/2025`).expect(200);
     expect(res.body).toMatchObject({
       planId: PLAN,
       year: 2025,
@@ -95,17 +116,17 @@ describeEachDatabase('HTTP API', (dialect) => {
       DONE_ON_TIME: 0,
       DONE_LATE: 0,
     });
-    await http.get(`/api/plans/${PLAN}/cycles/2030`).expect(404);
+    await as('admin').get(`/api/plans/${PLAN}/cycles/2030`).expect(404);
   });
 
   it('GET /api/obligations filters and pages', async () => {
-    const page = await http
+    const page = await as('admin')
       .get('/api/obligations')
       .query({ planId: PLAN, year: 2025, page: 2, pageSize: 20 })
       .expect(200);
     expect(page.body).toMatchObject({ total: 54, page: 2, pageSize: 20 });
     expect(page.body.items).toHaveLength(20);
-    const one = await http
+    const one = await as('canbo.snn')
       .get('/api/obligations')
       .query({ agency: 'SO_NNPTNT', year: 2025 })
       .expect(200);
@@ -119,18 +140,18 @@ describeEachDatabase('HTTP API', (dialect) => {
       dueAt: '2025-11-14T17:00:00.000Z',
       version: 1,
       machineVersion: 'annual-report@1',
-      allowedEvents: ['START_IMPLEMENTATION', 'EXTEND_DEADLINE', 'WITHDRAW'],
+      allowedEvents: ['START_IMPLEMENTATION'],
     });
     expect(one.body.items[0].dueDerivation).toMatchObject({
       policy: 'fixed-exclusive',
       lastDay: '2025-11-14',
     });
-    const requested = await http
+    const requested = await as('admin')
       .get('/api/obligations')
       .query({ agency: 'HOI_NONGDAN_TINH' })
       .expect(200);
     expect(requested.body.items[0].kind).toBe('requested');
-    const bad = await http
+    const bad = await as('admin')
       .get('/api/obligations')
       .query({ stage: 'flying', pageSize: 0 })
       .expect(400);
@@ -141,13 +162,15 @@ describeEachDatabase('HTTP API', (dialect) => {
   });
 
   it('GET an unknown obligation is 404', async () => {
-    const res = await http.get('/api/obligations/00000000-0000-0000-0000-000000000000').expect(404);
+    const res = await as('admin')
+      .get('/api/obligations/00000000-0000-0000-0000-000000000000')
+      .expect(404);
     expect(res.body.code).toBe('NOT_FOUND');
   });
 
   it('POST an event advances the obligation and records it', async () => {
     const id = ids.SO_NNPTNT!;
-    const res = await http
+    const res = await as('canbo.snn')
       .post(`/api/obligations/${id}/events`)
       .send({
         type: 'START_IMPLEMENTATION',
@@ -159,13 +182,13 @@ describeEachDatabase('HTTP API', (dialect) => {
       id,
       stage: 'implementing',
       version: 2,
-      allowedEvents: ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW'],
+      allowedEvents: ['SUBMIT_REPORT'],
     });
     const history = await eventsOf(id);
     expect(history[1]).toMatchObject({
       seq: 2,
       type: 'START_IMPLEMENTATION',
-      actor: 'local-admin',
+      actor: 'canbo.snn',
       stageAfter: 'implementing',
       payload: { planRef: '123/KH-SNN' },
     });
@@ -173,7 +196,7 @@ describeEachDatabase('HTTP API', (dialect) => {
 
   it('bad input gets a clear error and changes nothing', async () => {
     const id = ids.SO_NNPTNT!;
-    const before = (await http.get(`/api/obligations/${id}`).expect(200)).body;
+    const before = (await as('canbo.snn').get(`/api/obligations/${id}`).expect(200)).body;
     const cases: Array<{ body: string | object; status: number; code: string; field?: string }> = [
       { body: '{"type": "SUBMIT_REPORT", ', status: 400, code: 'VALIDATION_FAILED' },
       {
@@ -195,7 +218,12 @@ describeEachDatabase('HTTP API', (dialect) => {
         field: 'expectedVersion',
       },
       { body: { type: 'TELEPORT' }, status: 400, code: 'VALIDATION_FAILED', field: 'type' },
-      { body: { type: 'AGGREGATE', payload: {} }, status: 422, code: 'EVENT_NOT_ALLOWED' },
+      {
+        body: { type: 'START_IMPLEMENTATION', payload: { planRef: 'again' } },
+        status: 422,
+        code: 'EVENT_NOT_ALLOWED',
+      },
+      { body: { type: 'AGGREGATE', payload: {} }, status: 403, code: 'FORBIDDEN' },
       {
         body: { type: 'SUBMIT_REPORT', payload: { reportRef: 'x' }, expectedVersion: 1 },
         status: 409,
@@ -204,7 +232,7 @@ describeEachDatabase('HTTP API', (dialect) => {
       { body: { type: 'ESCALATE', payload: { level: 3 } }, status: 403, code: 'FORBIDDEN' },
     ];
     for (const c of cases) {
-      const req = http
+      const req = as('canbo.snn')
         .post(`/api/obligations/${id}/events`)
         .set('Content-Type', 'application/json');
       const res = await req.send(typeof c.body === 'string' ? c.body : JSON.stringify(c.body));
@@ -219,17 +247,17 @@ describeEachDatabase('HTTP API', (dialect) => {
       if (c.code === 'EVENT_NOT_ALLOWED')
         expect(res.body).toMatchObject({
           stage: 'implementing',
-          allowedEvents: ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW'],
+          allowedEvents: ['SUBMIT_REPORT'],
         });
       if (c.code === 'VERSION_CONFLICT') expect(res.body.currentVersion).toBe(2);
     }
-    const after = (await http.get(`/api/obligations/${id}`).expect(200)).body;
+    const after = (await as('canbo.snn').get(`/api/obligations/${id}`).expect(200)).body;
     expect(after).toEqual(before);
     expect(await eventsOf(id)).toHaveLength(2);
   });
 
   it('events on an unknown obligation are 404', async () => {
-    const res = await http
+    const res = await as('tonghop.snn')
       .post('/api/obligations/00000000-0000-0000-0000-000000000000/events')
       .send({ type: 'AGGREGATE', payload: {} })
       .expect(404);
@@ -239,7 +267,7 @@ describeEachDatabase('HTTP API', (dialect) => {
   it('repeating a request with the same Idempotency-Key returns the first answer and appends nothing', async () => {
     const id = ids.SO_CONGTHUONG!;
     const send = (payload: object) =>
-      http
+      as('canbo.sct')
         .post(`/api/obligations/${id}/events`)
         .set('Idempotency-Key', 'sct-2025-start')
         .send({ type: 'START_IMPLEMENTATION', payload });
@@ -260,7 +288,7 @@ describeEachDatabase('HTTP API', (dialect) => {
   });
 
   it('an unknown route is a JSON 404', async () => {
-    const res = await http.get('/api/nothing-here').expect(404);
+    const res = await as('admin').get('/api/nothing-here').expect(404);
     expect(res.body.code).toBe('NOT_FOUND');
   });
 });

@@ -58,32 +58,73 @@ describe('starting the server', () => {
     expect(r.stderr).toMatch(/tasks\[\d+\]\.(lead|coordinating)\.agencies\[\d+\]/);
   });
 
-  it("serves the embedded plan with the current year's cycle open (npm start defaults)", async () => {
+  it("first start: prints admin's generated password once; serves the plan with the current cycle open", async () => {
     const port = await freePort();
     const dataDir = tempDir();
-    const child = spawn('node', [MAIN], {
-      env: baseEnv({ DONDOC_DATA_DIR: dataDir, PORT: String(port) }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      let health: Response | null = null;
-      for (let i = 0; i < 100 && !health; i++) {
-        health = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => null);
-        if (!health) await new Promise((r) => setTimeout(r, 100));
+    const env = baseEnv({ DONDOC_DATA_DIR: dataDir, PORT: String(port) });
+    delete env.DONDOC_ADMIN_PASSWORD;
+    const start = () => {
+      const child = spawn('node', [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      return { child, output: () => out };
+    };
+    const waitHealthy = async () => {
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => null);
+        if (res?.status === 200) return;
+        await new Promise((r) => setTimeout(r, 100));
       }
-      expect(health?.status).toBe(200);
+      throw new Error('the server did not become healthy');
+    };
+    const stop = async (child: ReturnType<typeof spawn>) => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    };
+    const login = (password: string) =>
+      fetch(`http://127.0.0.1:${port}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password }),
+      });
+
+    const first = start();
+    let password: string;
+    try {
+      await waitHealthy();
+      const match = /generated password: (\S+)/.exec(first.output());
+      expect(match).not.toBeNull();
+      password = match![1]!;
+      const res = await login(password);
+      expect(res.status).toBe(200);
+      const { accessToken } = (await res.json()) as { accessToken: string };
       const year = new Intl.DateTimeFormat('en', {
         timeZone: 'Asia/Ho_Chi_Minh',
         year: 'numeric',
       }).format(new Date());
-      const cycle = await fetch(`http://127.0.0.1:${port}/api/plans/thanh-hoa-nq46/cycles/${year}`);
+      const cycle = await fetch(
+        `http://127.0.0.1:${port}/api/plans/thanh-hoa-nq46/cycles/${year}`,
+        {
+          headers: { authorization: `Bearer ${accessToken}` },
+        },
+      );
       expect(cycle.status).toBe(200);
       const body = (await cycle.json()) as { counts: { byStage: Record<string, number> } };
       expect(Object.values(body.counts.byStage).reduce((a, b) => a + b, 0)).toBe(54);
       expect(fs.existsSync(path.join(dataDir, 'dondoc.sqlite'))).toBe(true);
+      expect(fs.statSync(path.join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await stop(first.child);
+    }
+
+    // The second start neither prints a password nor changes it.
+    const second = start();
+    try {
+      await waitHealthy();
+      expect(second.output()).not.toContain('generated password');
+      expect((await login(password)).status).toBe(200);
+    } finally {
+      await stop(second.child);
     }
   });
 });

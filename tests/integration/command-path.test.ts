@@ -5,12 +5,13 @@ import { DomainError } from '../../src/core/errors.js';
 import { Database } from '../../src/database/database.js';
 import { CommandService } from '../../src/obligations/command.service.js';
 import { ObligationQueryService } from '../../src/obligations/obligation-query.service.js';
-import type { Caller } from '../../src/obligations/obligation-view.js';
+import type { Caller } from '../../src/core/access/caller.js';
+import type { Command } from '../../src/obligations/command.service.js';
+import { admin, aggregator, officerOf, scheduler } from '../support/callers.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { createTestContext, type TestHarness } from '../support/test-app.js';
 
 const PLAN = 'thanh-hoa-nq46';
-const officer: Caller = { name: 'officer.snn', system: false };
 
 async function rejection(p: Promise<unknown>): Promise<DomainError> {
   try {
@@ -27,14 +28,28 @@ describeEachDatabase('command path', (dialect) => {
   let queries: ObligationQueryService;
   let db: Database;
   let ids: Record<string, string>;
+  let agencyOf: Record<string, string>;
+
+  /** Who would send this event in real life: the agency's officer, the aggregator, or admin. */
+  const defaultCaller = (type: string, obligationId: string): Caller => {
+    if (type === 'START_IMPLEMENTATION' || type === 'SUBMIT_REPORT')
+      return officerOf(agencyOf[obligationId] ?? 'SO_NNPTNT');
+    if (type === 'WITHDRAW') return admin;
+    if (['REMIND', 'DEADLINE_PASSED', 'ESCALATE'].includes(type)) return scheduler;
+    return aggregator;
+  };
+  type Cmd = Omit<Command, 'caller'> & { caller?: Caller };
+  const run = (cmd: Cmd) =>
+    commands.execute({ ...cmd, caller: cmd.caller ?? defaultCaller(cmd.type, cmd.obligationId) });
 
   beforeAll(async () => {
     h = await createTestContext(dialect);
     commands = h.app.get(CommandService);
     queries = h.app.get(ObligationQueryService);
     db = h.app.get(Database);
-    const opened = await h.app.get(CycleService).open(PLAN, 2025, { name: 'admin', system: false });
+    const opened = await h.app.get(CycleService).open(PLAN, 2025, admin);
     ids = Object.fromEntries(opened.obligations.map((o) => [o.agencyCode, o.id]));
+    agencyOf = Object.fromEntries(opened.obligations.map((o) => [o.id, o.agencyCode]));
   });
   afterAll(async () => h?.close());
 
@@ -48,12 +63,12 @@ describeEachDatabase('command path', (dialect) => {
     });
 
   it('opening a cycle creates one obligation per reporting agency, each with an opening event', async () => {
-    const again = await h.app.get(CycleService).open(PLAN, 2025, { name: 'admin', system: false });
+    const again = await h.app.get(CycleService).open(PLAN, 2025, admin);
     expect(again.created).toBe(false);
     expect(again.obligations).toHaveLength(54);
     expect(Object.keys(ids)).toHaveLength(54);
     expect(await eventCount(ids.SO_NNPTNT!)).toBe(1);
-    const hist = await queries.history(ids.SO_NNPTNT!);
+    const hist = await queries.history(ids.SO_NNPTNT!, aggregator);
     expect(hist[0]).toMatchObject({
       seq: 1,
       type: 'OBLIGATION_OPENED',
@@ -72,21 +87,20 @@ describeEachDatabase('command path', (dialect) => {
     ];
     let version = 1;
     for (const [type, payload, stage] of steps) {
-      const view = await commands.execute({
+      const view = await run({
         obligationId: id,
         type,
         payload,
         expectedVersion: version,
-        caller: officer,
       });
       version += 1;
       expect(view).toMatchObject({ stage, version });
     }
-    const hist = await queries.history(id);
+    const hist = await queries.history(id, aggregator);
     expect(hist.map((e) => e.type)).toEqual(['OBLIGATION_OPENED', ...steps.map((s) => s[0])]);
     expect(hist.every((e, i) => e.seq === i + 1)).toBe(true);
     expect(hist[1]).toMatchObject({
-      actor: 'officer.snn',
+      actor: 'officer.so_congthuong',
       payload: { planRef: '45/KH-SCT' },
       machineVersion: 'annual-report@1',
     });
@@ -95,12 +109,11 @@ describeEachDatabase('command path', (dialect) => {
   it('two concurrent commands with the same expected version: exactly one wins, the other gets 409', async () => {
     const id = ids.SO_TUPHAP!;
     const send = () =>
-      commands.execute({
+      run({
         obligationId: id,
         type: 'START_IMPLEMENTATION',
         payload: { planRef: '1/KH' },
         expectedVersion: 1,
-        caller: officer,
       });
     const results = await Promise.allSettled([send(), send()]);
     const won = results.filter((r) => r.status === 'fulfilled');
@@ -114,69 +127,61 @@ describeEachDatabase('command path', (dialect) => {
 
   it('concurrent commands without an expected version apply one after the other, never lost', async () => {
     const id = ids.SO_KHCN!;
-    await commands.execute({
+    await run({
       obligationId: id,
       type: 'START_IMPLEMENTATION',
       payload: { planRef: '2/KH' },
-      caller: officer,
     });
     const extensions = Array.from({ length: 8 }, (_, i) =>
-      commands.execute({
+      run({
         obligationId: id,
         type: 'EXTEND_DEADLINE',
         payload: { newDueDate: `2025-11-${String(20 + i).padStart(2, '0')}`, basis: `CV ${i}` },
-        caller: officer,
       }),
     );
     const settled = await Promise.allSettled(extensions);
     expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
-    const view = await queries.get(id, officer);
+    const view = await queries.get(id, aggregator);
     expect(view.version).toBe(10);
     expect(await eventCount(id)).toBe(10);
   });
 
   it('a rejected command changes nothing: stage, version and event count stay', async () => {
     const id = ids.SO_TAICHINH!;
-    const before = await queries.get(id, officer);
-    const err = await rejection(
-      commands.execute({ obligationId: id, type: 'AGGREGATE', payload: {}, caller: officer }),
-    );
+    const before = await queries.get(id, aggregator);
+    const err = await rejection(run({ obligationId: id, type: 'AGGREGATE', payload: {} }));
     expect(err.code).toBe('EVENT_NOT_ALLOWED');
     expect(err.details).toMatchObject({ stage: 'plan_drafted' });
-    expect(err.details.allowedEvents).toEqual([
-      'START_IMPLEMENTATION',
-      'EXTEND_DEADLINE',
-      'WITHDRAW',
-    ]);
+    // The aggregator may send only EXTEND_DEADLINE now; the officer's START_IMPLEMENTATION is not theirs.
+    expect(err.details.allowedEvents).toEqual(['EXTEND_DEADLINE']);
     const bad = await rejection(
-      commands.execute({
+      run({
         obligationId: id,
         type: 'START_IMPLEMENTATION',
         payload: {},
-        caller: officer,
       }),
     );
     expect(bad.code).toBe('VALIDATION_FAILED');
-    const after = await queries.get(id, officer);
+    const after = await queries.get(id, aggregator);
     expect(after).toEqual(before);
     expect(await eventCount(id)).toBe(1);
   });
 
   it('the scheduler-only events are refused to people', async () => {
     const err = await rejection(
-      commands.execute({
+      run({
         obligationId: ids.SO_YTE!,
         type: 'ESCALATE',
         payload: { level: 2 },
-        caller: officer,
+        caller: admin,
       }),
     );
     expect(err.code).toBe('FORBIDDEN');
-    const sys = await commands.execute({
+    const sys = await run({
       obligationId: ids.SO_YTE!,
       type: 'ESCALATE',
       payload: { level: 2 },
-      caller: { name: 'system:scheduler', system: true },
+      caller: scheduler,
     });
     expect(sys.escalationLevel).toBe(2);
   });
@@ -188,64 +193,91 @@ describeEachDatabase('command path', (dialect) => {
       type: 'START_IMPLEMENTATION',
       payload: { planRef: '7/KH' },
       idempotencyKey: 'k-1',
-      caller: officer,
     };
-    const [a, b] = await Promise.all([commands.execute(cmd), commands.execute(cmd)]);
+    const [a, b] = await Promise.all([run(cmd), run(cmd)]);
     expect(b).toEqual(a);
-    const c = await commands.execute(cmd);
+    const c = await run(cmd);
     expect(c).toEqual(a);
     expect(await eventCount(id)).toBe(2);
-    const reused = await rejection(commands.execute({ ...cmd, payload: { planRef: 'other' } }));
+    const reused = await rejection(run({ ...cmd, payload: { planRef: 'other' } }));
     expect(reused.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await eventCount(id)).toBe(2);
   });
 
-  it('backdating needs a reason, and the future is refused', async () => {
+  it('only the aggregator may backdate, with a reason; the future is refused', async () => {
     const id = ids.SO_XAYDUNG!;
-    const past = '2025-05-20T02:00:00.000Z';
-    const noReason = await rejection(
-      commands.execute({
-        obligationId: id,
-        type: 'START_IMPLEMENTATION',
-        payload: { planRef: 'x' },
-        effectiveAt: past,
-        caller: officer,
-      }),
+    await run({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: 'x' } });
+    h.clock.advance(10 * 24 * 3600 * 1000);
+    const past = '2025-06-04T02:00:00.000Z'; // the receipt date of a paper report
+    const paper = {
+      obligationId: id,
+      type: 'SUBMIT_REPORT',
+      payload: { reportRef: '15/BC-SXD' },
+      effectiveAt: past,
+    };
+    const byOfficer = await rejection(
+      run({ ...paper, reason: 'giấy', caller: officerOf('SO_XAYDUNG') }),
     );
+    expect(byOfficer.code).toBe('FORBIDDEN');
+    const noReason = await rejection(run({ ...paper, caller: aggregator }));
     expect(noReason.code).toBe('VALIDATION_FAILED');
     const future = await rejection(
-      commands.execute({
+      run({ ...paper, effectiveAt: '2025-07-01T00:00:00Z', caller: aggregator }),
+    );
+    expect(future.code).toBe('VALIDATION_FAILED');
+    expect(await eventCount(id)).toBe(2);
+    await run({ ...paper, reason: 'Báo cáo giấy nhận ngày 04/6', caller: aggregator });
+    const hist = await queries.history(id, aggregator);
+    expect(hist[2]).toMatchObject({
+      type: 'SUBMIT_REPORT',
+      actor: 'tonghop.snn',
+      effectiveAt: past,
+      recordedAt: h.clock.now().toISOString(),
+      reason: 'Báo cáo giấy nhận ngày 04/6',
+    });
+  });
+
+  it('an officer acts and reads only for their own agency; roles bound the events', async () => {
+    const id = ids.SO_VHTTDL!;
+    const other = officerOf('SO_YTE');
+    const cross = await rejection(
+      run({
         obligationId: id,
         type: 'START_IMPLEMENTATION',
         payload: { planRef: 'x' },
-        effectiveAt: '2025-07-01T00:00:00Z',
-        caller: officer,
+        caller: other,
       }),
     );
-    expect(future.code).toBe('VALIDATION_FAILED');
-    await commands.execute({
-      obligationId: id,
-      type: 'START_IMPLEMENTATION',
-      payload: { planRef: 'x' },
-      effectiveAt: past,
-      reason: 'Công văn giấy nhận ngày 20/5',
-      caller: officer,
-    });
-    const hist = await queries.history(id);
-    expect(hist[1]).toMatchObject({
-      effectiveAt: past,
-      recordedAt: h.clock.now().toISOString(),
-      reason: 'Công văn giấy nhận ngày 20/5',
-    });
+    expect(cross.code).toBe('FORBIDDEN');
+    expect((await rejection(queries.get(id, other))).code).toBe('FORBIDDEN');
+    expect((await rejection(queries.history(id, other))).code).toBe('FORBIDDEN');
+    const own = await queries.list({ planId: PLAN, year: 2025 }, 1, 500, other);
+    expect(own.items.map((o) => o.agencyCode)).toEqual(['SO_YTE']);
+    expect((await rejection(queries.list({ agencyCode: 'SO_VHTTDL' }, 1, 50, other))).code).toBe(
+      'FORBIDDEN',
+    );
+    const byAggregator = await rejection(
+      run({
+        obligationId: id,
+        type: 'START_IMPLEMENTATION',
+        payload: { planRef: 'x' },
+        caller: aggregator,
+      }),
+    );
+    expect(byAggregator.code).toBe('FORBIDDEN');
+    const view = await queries.get(id, officerOf('SO_VHTTDL'));
+    expect(view.allowedEvents).toEqual(['START_IMPLEMENTATION']);
+    expect((await queries.get(id, aggregator)).allowedEvents).toEqual(['EXTEND_DEADLINE']);
+    expect((await queries.get(id, admin)).allowedEvents).toEqual(['EXTEND_DEADLINE', 'WITHDRAW']);
+    expect(await eventCount(id)).toBe(1);
   });
 
   it('an unknown obligation is NOT_FOUND', async () => {
     const err = await rejection(
-      commands.execute({
+      run({
         obligationId: '00000000-0000-0000-0000-000000000000',
         type: 'AGGREGATE',
         payload: {},
-        caller: officer,
       }),
     );
     expect(err.code).toBe('NOT_FOUND');
@@ -254,22 +286,25 @@ describeEachDatabase('command path', (dialect) => {
   it('overdue follows the clock: on time before 15/11 00:00 ICT, overdue from then until submitted', async () => {
     const id = ids.H_NGASON!;
     h.clock.set(new Date('2025-11-14T16:59:59.000Z'));
-    expect((await queries.get(id, officer)).overdue).toBe(false);
+    expect((await queries.get(id, aggregator)).overdue).toBe(false);
     h.clock.set(new Date('2025-11-14T17:00:00.000Z'));
-    expect((await queries.get(id, officer)).overdue).toBe(true);
-    const list = await queries.list({ planId: PLAN, year: 2025, overdue: true }, 1, 500, officer);
+    expect((await queries.get(id, aggregator)).overdue).toBe(true);
+    const list = await queries.list(
+      { planId: PLAN, year: 2025, overdue: true },
+      1,
+      500,
+      aggregator,
+    );
     expect(list.items.map((o) => o.id)).toContain(id);
-    await commands.execute({
+    await run({
       obligationId: id,
       type: 'START_IMPLEMENTATION',
       payload: { planRef: 'a' },
-      caller: officer,
     });
-    const done = await commands.execute({
+    const done = await run({
       obligationId: id,
       type: 'SUBMIT_REPORT',
       payload: { reportRef: 'b' },
-      caller: officer,
     });
     expect(done.overdue).toBe(false);
   });
@@ -286,7 +321,7 @@ describeEachDatabase('command path', (dialect) => {
       // Stop each agency at a different stage.
       for (const [i, code] of agencies.entries()) {
         for (const [type, payload] of script.slice(0, i)) {
-          await commands.execute({ obligationId: ids[code]!, type, payload, caller: officer });
+          await run({ obligationId: ids[code]!, type, payload });
         }
       }
       const second = await createTestContext(dialect, {
@@ -295,11 +330,13 @@ describeEachDatabase('command path', (dialect) => {
       });
       try {
         const c2 = second.app.get(CommandService);
+        const run2 = (cmd: Cmd) =>
+          c2.execute({ ...cmd, caller: cmd.caller ?? defaultCaller(cmd.type, cmd.obligationId) });
         for (const [i, code] of agencies.entries()) {
           for (const [type, payload] of script.slice(i)) {
-            await c2.execute({ obligationId: ids[code]!, type, payload, caller: officer });
+            await run2({ obligationId: ids[code]!, type, payload });
           }
-          const v = await second.app.get(ObligationQueryService).get(ids[code]!, officer);
+          const v = await second.app.get(ObligationQueryService).get(ids[code]!, aggregator);
           expect(v.stage).toBe('reported_to_ubnd');
           expect(v.version).toBe(5);
         }

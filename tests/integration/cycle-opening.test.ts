@@ -4,10 +4,9 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CycleScheduler } from '../../src/cycles/cycle-scheduler.service.js';
 import { CycleService } from '../../src/cycles/cycle.service.js';
 import { ObligationQueryService } from '../../src/obligations/obligation-query.service.js';
+import { auditor } from '../support/callers.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { createTestContext, type TestHarness } from '../support/test-app.js';
-
-const reader = { name: 'reader', system: false };
 
 describeEachDatabase('yearly cycle opening', (dialect) => {
   let h: TestHarness<INestApplicationContext>;
@@ -20,7 +19,7 @@ describeEachDatabase('yearly cycle opening', (dialect) => {
   const cycleYears = async () => {
     const list = await h.app
       .get(ObligationQueryService)
-      .list({ planId: 'thanh-hoa-nq46' }, 1, 500, reader);
+      .list({ planId: 'thanh-hoa-nq46' }, 1, 500, auditor);
     return [...new Set(list.items.map((o) => o.year))].sort();
   };
 
@@ -37,14 +36,14 @@ describeEachDatabase('yearly cycle opening', (dialect) => {
 
   it('Given 31/12 in Hà Nội, the current cycle is that year; at 00:05 on 1/1 the job opens the new year', async () => {
     h.clock.set(new Date('2025-12-31T16:59:00.000Z')); // 31/12/2025 23:59 ICT (already 1/1 nowhere else)
-    await h.app.get(CycleService).openCurrentCycles(reader);
+    await h.app.get(CycleService).openCurrentCycles(auditor);
     expect(await cycleYears()).toEqual([2025]);
     h.clock.set(new Date('2025-12-31T17:05:00.000Z')); // 01/01/2026 00:05 ICT
     await h.app.get(CycleScheduler).openYearlyCycles();
     expect(await cycleYears()).toEqual([2025, 2026]);
     const list = await h.app
       .get(ObligationQueryService)
-      .list({ planId: 'thanh-hoa-nq46', year: 2026 }, 1, 500, reader);
+      .list({ planId: 'thanh-hoa-nq46', year: 2026 }, 1, 500, auditor);
     expect(list.total).toBe(54);
     expect(list.items[0]?.dueAt).toBe('2026-11-14T17:00:00.000Z');
   });
@@ -53,7 +52,7 @@ describeEachDatabase('yearly cycle opening', (dialect) => {
     await h.app.get(CycleScheduler).openYearlyCycles();
     const list = await h.app
       .get(ObligationQueryService)
-      .list({ planId: 'thanh-hoa-nq46' }, 1, 500, reader);
+      .list({ planId: 'thanh-hoa-nq46' }, 1, 500, auditor);
     expect(list.total).toBe(108);
   });
 });

@@ -62,7 +62,9 @@ export function describeEachDatabase(title: string, fn: (dialect: TestDialect) =
   } else {
     if (!warned) {
       warned = true;
-      process.stderr.write('PostgreSQL tests skipped: set TEST_DATABASE_URL=postgres://… to run them.\n');
+      process.stderr.write(
+        'PostgreSQL tests skipped: set TEST_DATABASE_URL=postgres://… to run them.\n',
+      );
     }
     describe.skip(`${title} [postgres] (skipped: TEST_DATABASE_URL is not set)`, () =>
       fn('postgres'));

@@ -19,6 +19,8 @@ export interface TestHarness<A> {
   close(): Promise<void>;
 }
 
+export const TEST_ADMIN_PASSWORD = 'admin-test-password';
+
 /** The default test time: 1 June 2025, 10:00 in Hà Nội. */
 export const TEST_NOW = new Date('2025-06-01T03:00:00.000Z');
 
@@ -28,6 +30,8 @@ function testConfig(db: TestDatabase, overrides: Partial<AppConfig>): AppConfig 
     dataDir: db.dataDir,
     databaseUrl: db.databaseUrl,
     openCurrentCycleAtStart: false,
+    adminPassword: TEST_ADMIN_PASSWORD,
+    loginRateLimit: 1000,
     ...overrides,
   };
 }

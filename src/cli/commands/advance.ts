@@ -1,5 +1,9 @@
-/** `dondoc advance <obligationId> <EVENT>`: sends one event through the command path. */
+/**
+ * `dondoc advance <obligationId> <EVENT> --as <user>`: sends one event through the command path,
+ * which checks that the user's role (and agency) may send it, as on HTTP.
+ */
 import type { Command } from 'commander';
+import { writerName, writerOption } from '../identity.js';
 import { print } from '../output.js';
 import { parseJsonObject, parsePositiveInteger } from '../parse.js';
 
@@ -8,12 +12,13 @@ interface AdvanceOptions {
   expectedVersion?: number;
   effectiveAt?: string;
   reason?: string;
+  as?: string;
 }
 
 export function registerAdvanceCommand(program: Command): void {
   program
     .command('advance')
-    .description('send an event (e.g. START_IMPLEMENTATION) to an obligation as the local user')
+    .description('send an event (e.g. START_IMPLEMENTATION) to an obligation as a user')
     .argument('<obligationId>', 'the obligation id')
     .argument('<event>', 'the event type, e.g. START_IMPLEMENTATION, SUBMIT_REPORT')
     .option('--payload <json>', 'the event payload as a JSON object', parseJsonObject)
@@ -24,7 +29,9 @@ export function registerAdvanceCommand(program: Command): void {
     )
     .option('--effective-at <iso>', 'when it happened (ISO 8601 instant with offset)')
     .option('--reason <text>', 'why, required when --effective-at is in the past')
+    .addOption(writerOption())
     .action(async (obligationId: string, event: string, options: AdvanceOptions) => {
+      const as = writerName(options.as);
       const { withApp } = await import('../app-context.js');
       const { CommandService } = await import('../../obligations/command.service.js');
       await withApp(async ({ app, caller }) => {
@@ -41,6 +48,6 @@ export function registerAdvanceCommand(program: Command): void {
           `${view.id} (${view.agencyCode}): ${event} accepted; stage ${view.stage}, version ${view.version}`,
           `Allowed next: ${view.allowedEvents.join(', ') || 'none'}`,
         );
-      });
+      }, as);
     });
 }

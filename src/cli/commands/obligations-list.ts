@@ -1,7 +1,11 @@
-/** `dondoc obligations list`: obligations matching the filters, as a table or JSON. */
+/**
+ * `dondoc obligations list`: obligations matching the filters, as a table or JSON. With `--as`
+ * it reads as that user (an officer sees only their agency); otherwise as the local reader.
+ */
 import { Option, type Command } from 'commander';
 import { STAGES } from '../../core/machine/obligation-events.js';
 import type { ObligationView } from '../../obligations/obligation-view.js';
+import { readerOption } from '../identity.js';
 import { print, printJson, table } from '../output.js';
 import { parseBoolean, parseYear } from '../parse.js';
 
@@ -12,6 +16,7 @@ interface ListOptions {
   stage?: string;
   overdue?: boolean;
   json?: boolean;
+  as?: string;
 }
 
 const PAGE_SIZE = 500;
@@ -27,6 +32,7 @@ export function registerObligationCommands(program: Command): void {
     .addOption(new Option('--stage <stage>', 'only this stage').choices(STAGES))
     .option('--overdue <true|false>', 'only late (true) or not late (false) reports', parseBoolean)
     .option('--json', 'print JSON ({ items, total }) instead of a table')
+    .addOption(readerOption())
     .action(async (options: ListOptions) => {
       const { withApp } = await import('../app-context.js');
       const { ObligationQueryService } =
@@ -67,6 +73,6 @@ export function registerObligationCommands(program: Command): void {
           table(['ID', 'AGENCY', 'STAGE', 'OVERDUE', 'VERSION'], rows),
           `${total} obligation(s)`,
         );
-      });
+      }, options.as);
     });
 }
