@@ -6,6 +6,7 @@ import { json } from 'express';
 import helmet from 'helmet';
 import { AppModule, type AppOptions } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { rejectNul } from './common/reject-nul.middleware.js';
 import type { AppConfig } from './config/app-config.js';
 import { APP_VERSION } from './version.js';
 
@@ -22,6 +23,7 @@ export async function createHttpApp(
   );
   app.use(helmet());
   app.use(json({ limit: '256kb' }));
+  app.use(rejectNul);
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins });
   app.setGlobalPrefix('api');
   app.useGlobalFilters(new ErrorFilter());

@@ -21,6 +21,13 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** Client errors raised by Express or body-parser rather than by dondoc. */
+const OTHER_CLIENT_ERRORS: Record<number, string> = {
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
 const HTTP_CODES: Record<number, ErrorCode> = {
   400: ErrorCode.VALIDATION_FAILED,
   401: ErrorCode.UNAUTHENTICATED,
@@ -40,7 +47,9 @@ export function errorBody(error: unknown): { statusCode: number; body: Record<st
   if (error instanceof HttpException) {
     const statusCode = error.getStatus();
     const code =
-      HTTP_CODES[statusCode] ?? (statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : ErrorCode.INTERNAL);
+      HTTP_CODES[statusCode] ??
+      OTHER_CLIENT_ERRORS[statusCode] ??
+      (statusCode < 500 ? 'BAD_REQUEST' : ErrorCode.INTERNAL);
     const raw = error.getResponse();
     const message =
       typeof raw === 'string'

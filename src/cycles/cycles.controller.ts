@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
+import { YearPipe } from '../common/year.pipe.js';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Roles } from '../auth/auth.decorators.js';
@@ -27,7 +28,7 @@ export class CyclesController {
   }
 
   @Get(':year')
-  summary(@Param('planId') planId: string, @Param('year', ParseIntPipe) year: number) {
+  summary(@Param('planId') planId: string, @Param('year', YearPipe) year: number) {
     return this.cycles.summary(planId, year);
   }
 }
