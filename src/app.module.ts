@@ -15,6 +15,7 @@ import { AuthController } from './auth/auth.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
 import { LoginRateLimitGuard } from './auth/login-rate-limit.guard.js';
+import { ClockController } from './clock/clock.controller.js';
 import { CLOCK, SystemClock, VirtualClock } from './clock/clocks.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { createValidationPipe } from './common/validation.js';
@@ -90,6 +91,7 @@ export class AppModule {
         PlansController,
         CyclesController,
         ObligationsController,
+        ClockController,
       ],
       providers: [
         PlanRegistry,

@@ -172,6 +172,13 @@ describeEachDatabase('authorization matrix', (dialect) => {
         expected: ADMIN_ONLY(200),
       },
       {
+        route: 'POST /api/admin/clock',
+        method: 'post',
+        url: () => '/api/admin/clock',
+        body: () => ({ now: h.clock.now().toISOString() }),
+        expected: ADMIN_ONLY(200),
+      },
+      {
         route: 'POST /api/plans/:planId/cycles',
         method: 'post',
         url: () => `/api/plans/${PLAN}/cycles`,
