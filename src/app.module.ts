@@ -30,7 +30,18 @@ import { CommandService } from './obligations/command.service.js';
 import { ObligationQueryService } from './obligations/obligation-query.service.js';
 import { ObligationsController } from './obligations/obligations.controller.js';
 import { PlanRegistry } from './plans/plan-registry.service.js';
+import {
+  NOTIFICATION_CONTROLLERS,
+  NOTIFICATION_PROVIDERS,
+  NOTIFICATION_SCHEDULED_PROVIDERS,
+} from './notifications/notifications.module-parts.js';
 import { PlansController } from './plans/plans.controller.js';
+import { calendarProvider } from './timers/calendar.provider.js';
+import { EscalationQueryService } from './timers/escalation-query.service.js';
+import { EscalationsController } from './timers/escalations.controller.js';
+import { SweepService } from './timers/sweep.service.js';
+import { TimerScheduler } from './timers/timer-scheduler.service.js';
+import { TimerService } from './timers/timer.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
 
@@ -92,6 +103,8 @@ export class AppModule {
         CyclesController,
         ObligationsController,
         ClockController,
+        ...NOTIFICATION_CONTROLLERS,
+        EscalationsController,
       ],
       providers: [
         PlanRegistry,
@@ -102,12 +115,25 @@ export class AppModule {
         CommandService,
         ObligationQueryService,
         CycleService,
-        ...(scheduler ? [CycleScheduler] : []),
+        ...NOTIFICATION_PROVIDERS,
+        calendarProvider,
+        TimerService,
+        SweepService,
+        EscalationQueryService,
+        ...(scheduler ? [CycleScheduler, TimerScheduler, ...NOTIFICATION_SCHEDULED_PROVIDERS] : []),
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
-      exports: [PlanRegistry, UsersService, CommandService, ObligationQueryService, CycleService],
+      exports: [
+        PlanRegistry,
+        UsersService,
+        CommandService,
+        ObligationQueryService,
+        CycleService,
+        SweepService,
+        TimerService,
+      ],
     };
   }
 }

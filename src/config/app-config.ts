@@ -27,6 +27,18 @@ export interface AppConfig {
   loginRateLimit: number;
   /** Origins allowed by CORS; empty = CORS off. */
   corsOrigins: string[];
+  /** SMTP server for e-mail notifications (smtp:// or smtps:// URL); null = no e-mail. */
+  smtpUrl: string | null;
+  /** Sender address of e-mail notifications. */
+  mailFrom: string;
+  /** Webhook endpoints that receive every notification as a signed JSON POST. */
+  webhookUrls: string[];
+  /** HMAC-SHA256 key of the webhook signature header; null = generated into the data folder. */
+  webhookSecret: string | null;
+  /** Delivery attempts before a notification is marked failed. */
+  notifyMaxAttempts: number;
+  /** Folder of the working-day calendar files. */
+  calendarDir: string;
   /** Open the current year's cycle of every plan at start. */
   openCurrentCycleAtStart: boolean;
 }
@@ -49,6 +61,35 @@ const schema = z.object({
     .enum(['system', 'virtual'], { message: 'expected "system" or "virtual"' })
     .optional(),
   DONDOC_WORKFLOWS_DIR: z.string().min(1, 'expected a folder path').optional(),
+  DONDOC_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/.+/, 'expected an smtp:// or smtps:// URL')
+    .optional(),
+  DONDOC_MAIL_FROM: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+$|^.+<[^\s@]+@[^\s@]+>$/, 'expected an e-mail address')
+    .optional(),
+  DONDOC_WEBHOOK_URLS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((u) => /^https?:\/\/\S+$/.test(u)),
+      'expected a comma-separated list of http(s) URLs',
+    )
+    .optional(),
+  DONDOC_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  DONDOC_NOTIFY_MAX_ATTEMPTS: z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 20, 'expected 1 to 20 attempts')
+    .optional(),
+  DONDOC_CALENDAR_DIR: z.string().min(1, 'expected a folder path').optional(),
   DONDOC_JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   DONDOC_TOKEN_TTL: z
     .string()
@@ -109,6 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     tokenTtlSeconds: v.DONDOC_TOKEN_TTL ?? 3600,
     loginRateLimit: v.DONDOC_LOGIN_RATE_LIMIT ?? 10,
     corsOrigins: v.DONDOC_CORS_ORIGINS ?? [],
+    smtpUrl: v.DONDOC_SMTP_URL ?? null,
+    mailFrom: v.DONDOC_MAIL_FROM ?? 'dondoc <dondoc@localhost>',
+    webhookUrls: v.DONDOC_WEBHOOK_URLS ?? [],
+    webhookSecret: v.DONDOC_WEBHOOK_SECRET ?? null,
+    notifyMaxAttempts: v.DONDOC_NOTIFY_MAX_ATTEMPTS ?? 6,
+    calendarDir: path.resolve(
+      v.DONDOC_CALENDAR_DIR ?? path.join(PACKAGE_ROOT, 'workflows', 'calendar'),
+    ),
     openCurrentCycleAtStart: (v.DONDOC_OPEN_CURRENT_CYCLE ?? 'true') === 'true',
   };
 }

@@ -18,6 +18,9 @@ import {
 } from '../obligations/obligation.repository.js';
 import { toView, type Caller, type ObligationView } from '../obligations/obligation-view.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { CALENDAR } from '../timers/calendar.provider.js';
+import { TimerService } from '../timers/timer.service.js';
+import type { WorkingCalendar } from '../core/calendar/working-calendar.js';
 
 export interface CycleSummary {
   planId: string;
@@ -37,7 +40,9 @@ export class CycleService {
   constructor(
     private readonly db: Database,
     private readonly plans: PlanRegistry,
+    private readonly timers: TimerService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CALENDAR) private readonly calendar: WorkingCalendar,
   ) {}
 
   /** Opens the cycle; `created` is false when it was already open (nothing changes then). */
@@ -56,7 +61,7 @@ export class CycleService {
         },
       ]);
     }
-    const due = resolveReportDue(plan.definition.cycle, year);
+    const due = resolveReportDue(plan.definition.cycle, year, this.calendar);
     const created = await this.db.write(async (tx) => {
       const now = this.clock.now().getTime();
       const inserted = await tx.execute(
@@ -85,6 +90,7 @@ export class CycleService {
           updatedAt: now,
         };
         if (!(await ObligationRepository.insert(tx, record))) continue;
+        await this.timers.create(tx, record, plan);
         await ObligationRepository.appendEvent(tx, {
           obligationId: record.id,
           seq: 1,

@@ -16,7 +16,8 @@ import {
 } from '../core/machine/obligation-engine.js';
 import { eventDenial, mayBackdate } from '../core/access/caller.js';
 import type { EventType, MachineEvent } from '../core/machine/obligation-events.js';
-import { Database, isUniqueViolation } from '../database/database.js';
+import { Database, isUniqueViolation, type Sql } from '../database/database.js';
+import { TimerService } from '../timers/timer.service.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
 import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
@@ -54,106 +55,110 @@ export class CommandService {
   constructor(
     private readonly db: Database,
     private readonly plans: PlanRegistry,
+    private readonly timers: TimerService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(cmd: Command): Promise<ObligationView> {
-    const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
-    const hash = requestHash(cmd);
     try {
-      return await this.db.write(async (tx) => {
-        const now = this.clock.now();
-        const current = await ObligationRepository.find(tx, cmd.obligationId, true);
-        if (!current) {
-          throw new DomainError(ErrorCode.NOT_FOUND, `Unknown obligation "${cmd.obligationId}"`, {
-            obligationId: cmd.obligationId,
-          });
-        }
-        const denial = eventDenial(cmd.caller, current.agencyCode, type);
-        if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`, { type });
-        if (cmd.idempotencyKey) {
-          const prior = await IdempotencyRepository.find(tx, cmd.caller.name, cmd.idempotencyKey);
-          if (prior) return this.replay(prior, hash);
-        }
-        if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== current.version) {
-          throw new DomainError(
-            ErrorCode.VERSION_CONFLICT,
-            `Obligation is at version ${current.version}, not ${cmd.expectedVersion}`,
-            { currentVersion: current.version },
-          );
-        }
-        const plan = this.plans.get(current.planId);
-        const last = await ObligationRepository.lastEvent(tx, current.id);
-        const effectiveAt = this.effectiveAt(cmd, now, last?.effectiveAt ?? null);
-        const event = {
-          type,
-          payload,
-          effectiveAt: new Date(effectiveAt).toISOString(),
-          actor: cmd.caller.name,
-          ...(type === 'EXTEND_DEADLINE'
-            ? {
-                dueAt: resolveExtendedDue(
-                  (payload as { newDueDate: string }).newDueDate,
-                  plan.definition.cycle.timeZone,
-                ),
-              }
-            : {}),
-        } as MachineEvent;
-        const next = this.apply(
-          current.machineVersion,
-          current.snapshot,
-          event,
-          cmd.caller,
-          current.agencyCode,
-        );
-        const updated = {
-          ...current,
-          stage: next.stage,
-          snapshot: next.snapshot,
-          version: current.version + 1,
-          dueAt: Date.parse(next.context.dueAt),
-          updatedAt: now.getTime(),
-        };
-        if (!(await ObligationRepository.update(tx, updated, current.version))) {
-          const fresh = await ObligationRepository.find(tx, current.id);
-          throw new DomainError(ErrorCode.VERSION_CONFLICT, 'Obligation changed concurrently', {
-            currentVersion: fresh?.version ?? null,
-          });
-        }
-        await ObligationRepository.appendEvent(tx, {
-          obligationId: current.id,
-          seq: updated.version,
-          type,
-          payload: payload as Record<string, unknown>,
-          actor: cmd.caller.name,
-          reason: cmd.reason ?? null,
-          effectiveAt,
-          recordedAt: now.getTime(),
-          stageAfter: next.stage,
-          machineVersion: current.machineVersion,
-        });
-        const view = toView(updated, plan, now, cmd.caller);
-        if (cmd.idempotencyKey) {
-          await IdempotencyRepository.insert(
-            tx,
-            cmd.caller.name,
-            cmd.idempotencyKey,
-            { requestHash: hash, obligationId: current.id, response: view },
-            now.getTime(),
-          );
-        }
-        return view;
-      });
+      return await this.db.write((tx) => this.executeIn(tx, cmd));
     } catch (error) {
       // The same key used concurrently for another obligation: the key's row already exists.
       if (cmd.idempotencyKey && isUniqueViolation(error)) {
         const prior = await this.db.read((sql) =>
           IdempotencyRepository.find(sql, cmd.caller.name, cmd.idempotencyKey!),
         );
-        if (prior) return this.replay(prior, hash);
+        if (prior) return this.replay(prior, requestHash(cmd));
       }
       throw error;
     }
+  }
+
+  /** The command inside a transaction the caller owns (the timer sweep adds its own rows to it). */
+  async executeIn(tx: Sql, cmd: Command, now: Date = this.clock.now()): Promise<ObligationView> {
+    const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
+    const hash = requestHash(cmd);
+    const current = await ObligationRepository.find(tx, cmd.obligationId, true);
+    if (!current) {
+      throw new DomainError(ErrorCode.NOT_FOUND, `Unknown obligation "${cmd.obligationId}"`, {
+        obligationId: cmd.obligationId,
+      });
+    }
+    const denial = eventDenial(cmd.caller, current.agencyCode, type);
+    if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`, { type });
+    if (cmd.idempotencyKey) {
+      const prior = await IdempotencyRepository.find(tx, cmd.caller.name, cmd.idempotencyKey);
+      if (prior) return this.replay(prior, hash);
+    }
+    if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== current.version) {
+      throw new DomainError(
+        ErrorCode.VERSION_CONFLICT,
+        `Obligation is at version ${current.version}, not ${cmd.expectedVersion}`,
+        { currentVersion: current.version },
+      );
+    }
+    const plan = this.plans.get(current.planId);
+    const last = await ObligationRepository.lastEvent(tx, current.id);
+    const effectiveAt = this.effectiveAt(cmd, now, last?.effectiveAt ?? null);
+    const event = {
+      type,
+      payload,
+      effectiveAt: new Date(effectiveAt).toISOString(),
+      actor: cmd.caller.name,
+      ...(type === 'EXTEND_DEADLINE'
+        ? {
+            dueAt: resolveExtendedDue(
+              (payload as { newDueDate: string }).newDueDate,
+              plan.definition.cycle.timeZone,
+            ),
+          }
+        : {}),
+    } as MachineEvent;
+    const next = this.apply(
+      current.machineVersion,
+      current.snapshot,
+      event,
+      cmd.caller,
+      current.agencyCode,
+    );
+    const updated = {
+      ...current,
+      stage: next.stage,
+      snapshot: next.snapshot,
+      version: current.version + 1,
+      dueAt: Date.parse(next.context.dueAt),
+      updatedAt: now.getTime(),
+    };
+    if (!(await ObligationRepository.update(tx, updated, current.version))) {
+      const fresh = await ObligationRepository.find(tx, current.id);
+      throw new DomainError(ErrorCode.VERSION_CONFLICT, 'Obligation changed concurrently', {
+        currentVersion: fresh?.version ?? null,
+      });
+    }
+    await this.timers.afterTransition(tx, current, updated, plan, now.getTime());
+    await ObligationRepository.appendEvent(tx, {
+      obligationId: current.id,
+      seq: updated.version,
+      type,
+      payload: payload as Record<string, unknown>,
+      actor: cmd.caller.name,
+      reason: cmd.reason ?? null,
+      effectiveAt,
+      recordedAt: now.getTime(),
+      stageAfter: next.stage,
+      machineVersion: current.machineVersion,
+    });
+    const view = toView(updated, plan, now, cmd.caller);
+    if (cmd.idempotencyKey) {
+      await IdempotencyRepository.insert(
+        tx,
+        cmd.caller.name,
+        cmd.idempotencyKey,
+        { requestHash: hash, obligationId: current.id, response: view },
+        now.getTime(),
+      );
+    }
+    return view;
   }
 
   /** Applies the event; a rejection lists only the events this caller may send. */

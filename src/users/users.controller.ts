@@ -13,6 +13,8 @@ export class CreateUserDto {
   @IsString()
   @Matches(/^[A-Z0-9_]{1,64}$/, { message: 'agencyCode must be an agency code' })
   agencyCode?: string;
+  /** Where e-mail notifications go (optional). */
+  @IsOptional() @IsString() @MaxLength(254) email?: string;
 }
 
 export class UpdateUserDto {

@@ -13,6 +13,8 @@ export interface User {
   username: string;
   role: Role;
   agencyCode: string | null;
+  /** Where e-mail notifications go; null = none. */
+  email: string | null;
   disabled: boolean;
   createdAt: string;
   updatedAt: string;
@@ -23,6 +25,7 @@ export interface NewUser {
   password: string;
   role: string;
   agencyCode?: string | null;
+  email?: string | null;
 }
 
 interface UserRow extends User {
@@ -31,11 +34,21 @@ interface UserRow extends User {
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 
+/** A plain mailbox address (local@domain.tld); no display name, no spaces, at most 254 chars. */
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** Whether `value` is an e-mail address a notification can be sent to. */
+export function isEmailAddress(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 254 && EMAIL.test(value);
+}
+
 function toRow(r: Record<string, unknown>): UserRow {
   return {
     username: String(r.username),
     role: r.role as Role,
     agencyCode: r.agency_code == null ? null : String(r.agency_code),
+    email: r.email == null ? null : String(r.email),
     disabled: intValue(r.disabled) === 1,
     createdAt: new Date(intValue(r.created_at)).toISOString(),
     updatedAt: new Date(intValue(r.updated_at)).toISOString(),
@@ -93,6 +106,9 @@ export class UsersService {
         path: 'agencyCode',
         message: `unknown agency code ${JSON.stringify(input.agencyCode)}`,
       });
+    }
+    if (input.email != null && !isEmailAddress(input.email)) {
+      fields.push({ path: 'email', message: 'expected an e-mail address such as ten@example.vn' });
     }
     if (fields.length)
       throw new ValidationError(fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields);
@@ -200,14 +216,14 @@ export class UsersService {
 
 async function insertUser(
   tx: Sql,
-  user: { username: string; role: Role; agencyCode?: string | null },
+  user: { username: string; role: Role; agencyCode?: string | null; email?: string | null },
   hash: string,
   now: number,
 ): Promise<boolean> {
   const changed = await tx.execute(
-    `INSERT INTO users (username, password_hash, role, agency_code, disabled, created_at, updated_at)
-     VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (username) DO NOTHING`,
-    [user.username, hash, user.role, user.agencyCode ?? null, now, now],
+    `INSERT INTO users (username, password_hash, role, agency_code, email, disabled, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (username) DO NOTHING`,
+    [user.username, hash, user.role, user.agencyCode ?? null, user.email ?? null, now, now],
   );
   return changed === 1;
 }

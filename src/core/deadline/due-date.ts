@@ -3,16 +3,14 @@
  * cycle's report is due, and says in words how. Pure: calendar knowledge is passed in.
  */
 import { DateTime } from 'luxon';
+import { weekendCalendar, type WorkingCalendar } from '../calendar/working-calendar.js';
 import type { CycleDefinition, DeadlinePolicy } from '../plan/plan.types.js';
 
-/** Answers whether a civil date (YYYY-MM-DD, in the plan's zone) is a working day. */
-export type WorkingDayPredicate = (civilDate: string) => boolean;
-
-/** Weekends only: the fallback until a holiday calendar is supplied. */
-export const weekendsOnly: WorkingDayPredicate = (civilDate) => {
-  const weekday = DateTime.fromISO(civilDate, { zone: 'UTC' }).weekday;
-  return weekday !== 6 && weekday !== 7;
-};
+/** A non-working day skipped by a roll-forward, and why it is not a working day. */
+export interface SkippedDay {
+  date: string;
+  reason: string;
+}
 
 export interface DueDerivation {
   policy: DeadlinePolicy;
@@ -21,8 +19,8 @@ export interface DueDerivation {
   namedDate: string;
   /** The last civil day on which the report is on time. */
   lastDay: string;
-  /** Non-working days skipped by a roll-forward, oldest first. */
-  skippedDays: string[];
+  /** Non-working days skipped by a roll-forward, oldest first, each with its reason. */
+  skippedDays: SkippedDay[];
   explanation: string;
 }
 
@@ -55,11 +53,20 @@ export function civilDateOf(instant: Date | string, zone: string): string {
   return dt.toISODate()!;
 }
 
-/** Resolves the report deadline of the cycle `year`. */
+/** The English weekday of a civil date, e.g. "Monday" (independent of the process TZ). */
+function weekdayOf(civilDate: string): string {
+  const names = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+  return names[DateTime.fromISO(civilDate, { zone: 'UTC' }).weekday - 1]!;
+}
+
+/**
+ * Resolves the report deadline of the cycle `year`. The calendar is only consulted by the
+ * civil-code roll-forward policy; it defaults to weekends only in the cycle's zone.
+ */
 export function resolveReportDue(
   cycle: CycleDefinition,
   year: number,
-  isWorkingDay: WorkingDayPredicate = weekendsOnly,
+  calendar: WorkingCalendar = weekendCalendar(cycle.timeZone),
 ): ResolvedDue {
   const zone = cycle.timeZone;
   const { month, day } = cycle.report.due;
@@ -83,13 +90,20 @@ export function resolveReportDue(
   }
   // Civil Code Art. 147–148: the period ends at 24:00 of its last day (the day before the named
   // date); a last day that is not a working day moves to the next working day.
-  let last = named.minus({ days: 1 });
-  const skipped: string[] = [];
-  while (!isWorkingDay(last.toISODate()!)) {
-    skipped.push(last.toISODate()!);
-    last = last.plus({ days: 1 });
+  const periodEnd = named.minus({ days: 1 }).toISODate()!;
+  const skipped: SkippedDay[] = [];
+  let lastDay = periodEnd;
+  for (let reason = calendar.whyNotWorking(lastDay); reason !== null;) {
+    skipped.push({ date: lastDay, reason });
+    if (skipped.length > 366) throw new RangeError(`no working day within a year of ${periodEnd}`);
+    lastDay = DateTime.fromISO(lastDay, { zone: 'UTC' }).plus({ days: 1 }).toISODate()!;
+    reason = calendar.whyNotWorking(lastDay);
   }
-  const lastDay = last.toISODate()!;
+  const described = (d: SkippedDay) => `${formatVietnameseDate(d.date)} (${d.reason})`;
+  const [first, ...rest] = skipped;
+  const nor = rest.length
+    ? `, nor ${rest.length === 1 ? 'is' : 'are'} ${rest.map(described).join(', ')}`
+    : '';
   return {
     dueAt: endOfCivilDay(lastDay, zone),
     derivation: {
@@ -98,11 +112,12 @@ export function resolveReportDue(
       namedDate,
       lastDay,
       skippedDays: skipped,
-      explanation:
-        `"${cycle.report.sourceText}": the period ends at 24:00 on ${formatVietnameseDate(lastDay)} (${zone})` +
-        (skipped.length
-          ? `; ${skipped.map(formatVietnameseDate).join(', ')} not working day(s), rolled forward (Civil Code Art. 148).`
-          : '.'),
+      explanation: first
+        ? `"${cycle.report.sourceText}": the last day, ${described(first)}, is not a working day${nor}, ` +
+          `so the period rolls forward to ${weekdayOf(lastDay)} ${formatVietnameseDate(lastDay)} (Civil Code Art. 148) ` +
+          `and ends at 24:00 on that day (${zone}).`
+        : `"${cycle.report.sourceText}": the period ends at 24:00 on ${formatVietnameseDate(lastDay)} (${zone}), ` +
+          `a working day (Civil Code Art. 147).`,
     },
   };
 }

@@ -1,0 +1,129 @@
+/**
+ * The timer sweep: finds due timers, claims them with a lease, and fires each one in its own
+ * transaction through the command path (actor `system:scheduler`), together with its outbox
+ * rows. Each (obligation, kind, level) fires at most once: the fire transaction re-checks
+ * `fired_at IS NULL` under the row's lock, so two sweepers (two processes on one database) or a
+ * retry after a crash between claim and fire can never fire it twice. A claim whose sweeper died
+ * lapses after the lease, and the timer is then fired by the next sweep.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CLOCK } from '../clock/clocks.js';
+import { SCHEDULER } from '../core/access/caller.js';
+import type { Clock } from '../core/clock.js';
+import { recipientsOf, type TimerKind } from '../core/deadline/timer-plan.js';
+import { acceptedEvents } from '../core/machine/obligation-engine.js';
+import { Database, type Sql } from '../database/database.js';
+import { enqueueNotifications, recipientsFor } from '../notifications/outbox.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CommandService } from '../obligations/command.service.js';
+import { ObligationRepository } from '../obligations/obligation.repository.js';
+import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { TimerRepository, type TimerRow } from './timer.repository.js';
+
+export interface FiredTimer {
+  obligationId: string;
+  type: TimerKind;
+  level: number;
+}
+
+/** How long a claim holds before another sweeper may take the timer over. */
+export const CLAIM_LEASE_MS = 2 * 60 * 1000;
+const BATCH = 500;
+
+@Injectable()
+export class SweepService {
+  private readonly logger = new Logger(SweepService.name);
+  /** This process's sweeper id (claims name it). */
+  readonly sweeperId = `sweeper:${randomUUID()}`;
+
+  constructor(
+    private readonly db: Database,
+    private readonly commands: CommandService,
+    private readonly plans: PlanRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Fires every timer due at `now` (default: the clock), oldest first; returns what fired. */
+  async sweep(now: number = this.clock.now().getTime()): Promise<FiredTimer[]> {
+    const fired: FiredTimer[] = [];
+    for (;;) {
+      const due = await this.db.read((sql) => TimerRepository.findDue(sql, now, BATCH));
+      if (due.length === 0) break;
+      const claimed = await this.claim(due, now);
+      for (const timer of claimed) {
+        const result = await this.db.write((tx) => this.fire(tx, timer, now));
+        if (result) fired.push(result);
+      }
+      if (due.length < BATCH) break;
+    }
+    if (fired.length) this.logger.log(`Sweep fired ${fired.length} timer(s)`);
+    return fired;
+  }
+
+  /** Claims the timers this sweeper will fire; those claimed by a live sweeper are skipped. */
+  async claim(timers: TimerRow[], now: number): Promise<TimerRow[]> {
+    return this.db.write(async (tx) => {
+      const mine: TimerRow[] = [];
+      for (const t of timers) {
+        if (await TimerRepository.claim(tx, t.id, this.sweeperId, now, now + CLAIM_LEASE_MS))
+          mine.push(t);
+      }
+      return mine;
+    });
+  }
+
+  /** Fires one claimed timer; null when it no longer applies (already fired, or cancelled). */
+  private async fire(tx: Sql, timer: TimerRow, now: number): Promise<FiredTimer | null> {
+    const o = await ObligationRepository.find(tx, timer.obligationId, true);
+    if (!o) return null;
+    const plan = this.plans.get(o.planId);
+    if (!acceptedEvents(o.machineVersion, o.snapshot).includes(timer.kind)) {
+      // The stage has moved on (report in, or withdrawn): this step never fires.
+      await TimerRepository.markCancelled(tx, timer.id, now);
+      return null;
+    }
+    const roles = recipientsOf(plan.definition.escalation, timer.kind, timer.level);
+    const recipients = await recipientsFor(tx, roles, o.agencyCode);
+    if (
+      !(await TimerRepository.markFired(
+        tx,
+        timer.id,
+        now,
+        recipients.map((r) => r.username),
+      ))
+    )
+      return null;
+    const view = await this.commands.executeIn(
+      tx,
+      {
+        obligationId: o.id,
+        type: timer.kind,
+        payload: { level: timer.level },
+        caller: SCHEDULER,
+      },
+      new Date(now),
+    );
+    await enqueueNotifications(tx, {
+      message: {
+        kind: timer.kind,
+        level: timer.level,
+        planId: plan.definition.id,
+        planTitle: plan.definition.title,
+        year: o.year,
+        obligationId: o.id,
+        agencyCode: o.agencyCode,
+        agencyName: view.agencyName,
+        dueAt: view.dueAt,
+        firedAt: new Date(now).toISOString(),
+        recipientRoles: roles,
+      },
+      timerId: timer.id,
+      recipients,
+      webhookUrls: this.config.webhookUrls,
+      now,
+    });
+    return { obligationId: o.id, type: timer.kind, level: timer.level };
+  }
+}
