@@ -36,7 +36,7 @@ import {
   NOTIFICATION_SCHEDULED_PROVIDERS,
 } from './notifications/notifications.module-parts.js';
 import { PlansController } from './plans/plans.controller.js';
-import { calendarProvider } from './timers/calendar.provider.js';
+import { calendarProvider } from './calendar/calendar.provider.js';
 import { EscalationQueryService } from './timers/escalation-query.service.js';
 import { EscalationsController } from './timers/escalations.controller.js';
 import { SweepService } from './timers/sweep.service.js';
@@ -73,11 +73,13 @@ class Bootstrap implements OnModuleInit {
   constructor(
     @Inject(PlanRegistry) private readonly plans: PlanRegistry,
     @Inject(UsersService) private readonly users: UsersService,
+    @Inject(TimerService) private readonly timers: TimerService,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.plans.load();
     await this.users.ensureAdmin();
+    await this.timers.recomputeIfCalendarChanged();
   }
 }
 

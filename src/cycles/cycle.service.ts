@@ -18,7 +18,7 @@ import {
 } from '../obligations/obligation.repository.js';
 import { toView, type Caller, type ObligationView } from '../obligations/obligation-view.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
-import { CALENDAR } from '../timers/calendar.provider.js';
+import { CALENDAR } from '../calendar/calendar.provider.js';
 import { TimerService } from '../timers/timer.service.js';
 import type { WorkingCalendar } from '../core/calendar/working-calendar.js';
 

@@ -49,7 +49,7 @@ export function toView(
     overdue: o.stage !== 'withdrawn' && !isDone(o.stage) && now.getTime() >= o.dueAt,
     escalationLevel: context.escalationLevel,
     dueAt: new Date(o.dueAt).toISOString(),
-    dueDerivation: describeDue(plan.definition.cycle, o.year, context),
+    dueDerivation: describeDue(plan.definition.cycle, o.year, context, plan.calendar),
     allowedEvents: accepted.filter((e) => eventDenial(caller, o.agencyCode, e) === null),
     version: o.version,
     machineVersion: o.machineVersion,

@@ -154,6 +154,24 @@ describeEachDatabase('authorization matrix', (dialect) => {
         expected: ADMIN_ONLY(200),
       },
       {
+        route: 'GET /api/escalations',
+        method: 'get',
+        url: () => '/api/escalations?year=2025',
+        expected: READ_ALL,
+      },
+      {
+        route: 'GET /api/notifications',
+        method: 'get',
+        url: () => '/api/notifications',
+        expected: READ_ALL,
+      },
+      {
+        route: 'GET /api/notifications/deliveries',
+        method: 'get',
+        url: () => '/api/notifications/deliveries',
+        expected: ADMIN_ONLY(200),
+      },
+      {
         route: 'POST /api/users',
         method: 'post',
         url: () => '/api/users',

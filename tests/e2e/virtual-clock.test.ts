@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/app-config.js';
 import { createHttpApp } from '../../src/http-app.js';
+import { UsersService } from '../../src/users/users.service.js';
 import { freshDatabase, type TestDatabase } from '../support/databases.js';
 import { TEST_ADMIN_PASSWORD } from '../support/test-app.js';
 
@@ -27,7 +28,7 @@ async function start(
   return { app, db, token: login.body.accessToken };
 }
 
-describe('POST /api/admin/clock', () => {
+describe('POST /api/admin/clock and /api/admin/sweep', () => {
   const running: Array<{ app: NestExpressApplication; db: TestDatabase }> = [];
   afterAll(async () => {
     for (const r of running) {
@@ -57,6 +58,45 @@ describe('POST /api/admin/clock', () => {
       .set('Authorization', `Bearer ${s.token}`);
     // 20/11/2025 is after the 15/11 deadline: every obligation is overdue by the virtual clock.
     expect(summary.body.counts.byStatus.IN_PROGRESS_OVERDUE).toBe(54);
+    // POST /api/admin/sweep fires what is due by the virtual clock: 3 reminders and the deadline.
+    const swept = await http
+      .post('/api/admin/sweep')
+      .set('Authorization', `Bearer ${s.token}`)
+      .expect(200);
+    expect(swept.body.fired).toHaveLength(54 * 4);
+    expect(swept.body.fired[0]).toEqual({
+      obligationId: expect.any(String),
+      type: 'REMIND',
+      level: 1,
+    });
+    await s.app
+      .get(UsersService)
+      .create({ username: 'lanhdao', password: 'mat-khau-dai', role: 'leader' });
+    const leader = (
+      await http.post('/api/auth/login').send({ username: 'lanhdao', password: 'mat-khau-dai' })
+    ).body.accessToken as string;
+    for (const url of ['/api/admin/sweep', '/api/admin/clock']) {
+      const denied = await http
+        .post(url)
+        .set('Authorization', `Bearer ${leader}`)
+        .send({ now: '2026-01-01T00:00:00Z' });
+      expect(denied.status).toBe(403);
+    }
+    const again = await http
+      .post('/api/admin/sweep')
+      .set('Authorization', `Bearer ${s.token}`)
+      .expect(200);
+    expect(again.body.fired).toEqual([]);
+    const escalations = await http
+      .get('/api/escalations?planId=thanh-hoa-nq46&year=2025')
+      .set('Authorization', `Bearer ${s.token}`)
+      .expect(200);
+    expect(escalations.body).toHaveLength(54 * 4);
+    expect(escalations.body[0]).toMatchObject({
+      kind: 'REMIND',
+      level: 1,
+      firedAt: '2025-11-20T01:00:00.000Z',
+    });
     const bad = await http
       .post('/api/admin/clock')
       .set('Authorization', `Bearer ${s.token}`)
@@ -74,5 +114,10 @@ describe('POST /api/admin/clock', () => {
       .send({ now: '2025-11-20T08:00:00+07:00' })
       .expect(404);
     expect(res.body.code).toBe('NOT_FOUND');
+    const sweep = await request(s.app.getHttpServer())
+      .post('/api/admin/sweep')
+      .set('Authorization', `Bearer ${s.token}`)
+      .expect(404);
+    expect(sweep.body.code).toBe('NOT_FOUND');
   });
 });

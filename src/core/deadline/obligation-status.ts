@@ -5,6 +5,7 @@
 import type { ObligationContext } from '../machine/annual-report.machine.js';
 import type { Stage } from '../machine/obligation-events.js';
 import type { CycleDefinition } from '../plan/plan.types.js';
+import type { WorkingCalendar } from '../calendar/working-calendar.js';
 import { formatVietnameseDate, resolveReportDue, type DueDerivation } from './due-date.js';
 
 export const STATUSES = [
@@ -39,6 +40,7 @@ export function describeDue(
   cycle: CycleDefinition,
   year: number,
   context: ObligationContext,
+  calendar: WorkingCalendar,
 ): DueDerivation | { policy: 'extended'; newDueDate: string; basis: string; explanation: string } {
   const last = context.extensions[context.extensions.length - 1];
   if (last) {
@@ -49,16 +51,21 @@ export function describeDue(
       explanation: `Deadline extended to the end of ${formatVietnameseDate(last.newDueDate)} (${cycle.timeZone}); basis: ${last.basis}.`,
     };
   }
-  return reportDerivation(cycle, year);
+  return reportDerivation(cycle, year, calendar);
 }
 
-const derivations = new WeakMap<CycleDefinition, Map<number, DueDerivation>>();
+const derivations = new WeakMap<CycleDefinition, Map<string, DueDerivation>>();
 
 /** The plan's derivation for a year, memoised per cycle definition (it is the same for all). */
-function reportDerivation(cycle: CycleDefinition, year: number): DueDerivation {
+function reportDerivation(
+  cycle: CycleDefinition,
+  year: number,
+  calendar: WorkingCalendar,
+): DueDerivation {
   let byYear = derivations.get(cycle);
   if (!byYear) derivations.set(cycle, (byYear = new Map()));
-  let d = byYear.get(year);
-  if (!d) byYear.set(year, (d = Object.freeze(resolveReportDue(cycle, year).derivation)));
+  const key = `${year}|${calendar.fingerprint}`;
+  let d = byYear.get(key);
+  if (!d) byYear.set(key, (d = Object.freeze(resolveReportDue(cycle, year, calendar).derivation)));
   return d;
 }

@@ -1,6 +1,6 @@
 /** The working-day calendar, loaded once at start from `workflows/calendar/` and validated. */
 import type { Provider } from '@nestjs/common';
-import { loadCalendar } from '../calendar/calendar-loader.js';
+import { loadCalendar } from './calendar-loader.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 export const CALENDAR = Symbol('CALENDAR');
