@@ -6,7 +6,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import {
   createVietnamCalendar,
   validateCalendarYear,
@@ -14,6 +13,7 @@ import {
 } from '../core/calendar/vietnam-calendar.js';
 import type { WorkingCalendar } from '../core/calendar/working-calendar.js';
 import { AggregateDefinitionError, DefinitionError, type FieldProblem } from '../core/errors.js';
+import { parseDefinitionYaml } from '../common/definition-yaml.js';
 
 /** A year file: `2025.yaml`. Other files in the folder (README, notes) are ignored. */
 const YEAR_FILE = /^\d{4}\.yaml$/;
@@ -39,25 +39,7 @@ function displayPath(file: string): string {
 
 /** Parse YAML 1.2; syntax errors name the line and column. */
 export function parseCalendarText(source: string, file: string): unknown {
-  const doc = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new DefinitionError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const where = pos ? `line ${pos.line}, column ${pos.col}` : `offset ${e.pos[0]}`;
-        const reason = (e.message.split('\n')[0] ?? e.message).replace(
-          / at line \d+, column \d+:?$/,
-          '',
-        );
-        return {
-          path: '',
-          message: `expected valid YAML, found a syntax error at ${where}: ${reason}`,
-        };
-      }),
-    );
-  }
-  return doc.toJS({ maxAliasCount: 100 });
+  return parseDefinitionYaml(source, file, 100);
 }
 
 /** Read, parse and validate one year file. */

@@ -5,10 +5,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { AggregateDefinitionError, DefinitionError, type FieldProblem } from '../core/errors.js';
 import { validatePlan, type KnownMachine } from '../core/plan/plan.schema.js';
 import type { PlanDefinition } from '../core/plan/plan.types.js';
+import { parseDefinitionYaml } from '../common/definition-yaml.js';
 
 /** Subfolders of a plans directory that are not plans (calendar data is loaded separately). */
 const RESERVED_DIRS = new Set(['calendar']);
@@ -24,25 +24,7 @@ function ioProblem(err: unknown): FieldProblem {
 
 /** Parse YAML 1.2 (JSON is a subset); syntax errors name the line and column. */
 export function parsePlanText(source: string, file: string): unknown {
-  const doc = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new DefinitionError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const where = pos ? `line ${pos.line}, column ${pos.col}` : `offset ${e.pos[0]}`;
-        const reason = (e.message.split('\n')[0] ?? e.message).replace(
-          / at line \d+, column \d+:?$/,
-          '',
-        );
-        return {
-          path: '',
-          message: `expected valid YAML, found a syntax error at ${where}: ${reason}`,
-        };
-      }),
-    );
-  }
-  return doc.toJS({ maxAliasCount: 1000 });
+  return parseDefinitionYaml(source, file, 1000);
 }
 
 /** Read, parse and validate one plan file. */
