@@ -5,6 +5,7 @@ import { registerAdvanceCommand } from './commands/advance.js';
 import { registerCycleCommands } from './commands/cycle-open.js';
 import { registerObligationCommands } from './commands/obligations-list.js';
 import { registerPlanCommands } from './commands/plan-validate.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerUserCommands } from './commands/users.js';
 import { EXIT_OK, report } from './errors.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerAdvanceCommand(program);
   registerUserCommands(program);
   registerSweepCommand(program);
+  registerSimulateCommand(program);
   return program;
 }
 
