@@ -45,30 +45,50 @@ export class SweepService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Fires every timer due at `now` (default: the clock), oldest first; returns what fired. */
+  /**
+   * Fires every timer due at `now` (default: the clock); returns what fired. Each obligation's
+   * timers fire one after another, oldest first; different obligations fire concurrently, so
+   * SQLite's queue commits them together.
+   */
   async sweep(now: number = this.clock.now().getTime()): Promise<FiredTimer[]> {
     const fired: FiredTimer[] = [];
     for (;;) {
       const due = await this.db.read((sql) => TimerRepository.findDue(sql, now, BATCH));
       if (due.length === 0) break;
       const claimed = await this.claim(due, now);
-      for (const timer of claimed) {
-        const result = await this.db.write((tx) => this.fire(tx, timer, now));
-        if (result) fired.push(result);
-      }
+      const byObligation = new Map<string, TimerRow[]>();
+      for (const t of claimed)
+        byObligation.set(t.obligationId, [...(byObligation.get(t.obligationId) ?? []), t]);
+      const results = await Promise.all(
+        [...byObligation.values()].map(async (timers) => {
+          const out: FiredTimer[] = [];
+          for (const timer of timers) {
+            const result = await this.db.write((tx) => this.fire(tx, timer, now));
+            if (result) out.push(result);
+          }
+          return out;
+        }),
+      );
+      fired.push(...results.flat());
       if (due.length < BATCH) break;
     }
     if (fired.length) this.logger.log(`Sweep fired ${fired.length} timer(s)`);
     return fired;
   }
 
-  /** Claims the timers this sweeper will fire; those claimed by a live sweeper are skipped. */
-  async claim(timers: TimerRow[], now: number): Promise<TimerRow[]> {
+  /** Claims the timers this sweeper will fire (in the order given); those claimed by a live sweeper are skipped. */
+  async claim(timers: Array<{ id: number }>, now: number): Promise<TimerRow[]> {
     return this.db.write(async (tx) => {
       const mine: TimerRow[] = [];
       for (const t of timers) {
-        if (await TimerRepository.claim(tx, t.id, this.sweeperId, now, now + CLAIM_LEASE_MS))
-          mine.push(t);
+        const row = await TimerRepository.claim(
+          tx,
+          t.id,
+          this.sweeperId,
+          now,
+          now + CLAIM_LEASE_MS,
+        );
+        if (row) mine.push(row);
       }
       return mine;
     });

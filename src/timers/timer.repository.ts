@@ -76,26 +76,36 @@ export const TimerRepository = {
     );
   },
 
-  /** Due, pending and unclaimed (or whose claim lapsed) timers, oldest first. */
-  async findDue(sql: Sql, now: number, limit: number): Promise<TimerRow[]> {
-    const rows = await sql.query(
-      `SELECT * FROM timers
+  /**
+   * Ids of due, pending timers that are unclaimed (or whose claim lapsed), oldest first. Reads
+   * only the index ix_timers_pending_due (due_at, id, claimed_until).
+   */
+  async findDue(sql: Sql, now: number, limit: number): Promise<Array<{ id: number }>> {
+    const rows = await sql.query<{ id: unknown }>(
+      `SELECT id FROM timers
        WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= ?
          AND (claimed_until IS NULL OR claimed_until < ?)
        ORDER BY due_at, id LIMIT ?`,
       [now, now, limit],
     );
-    return rows.map(toRow);
+    return rows.map((r) => ({ id: intValue(r.id) }));
   },
 
   /** Claims a timer for `sweeper` until `until`, unless someone else holds a live claim. */
-  async claim(sql: Sql, id: number, sweeper: string, now: number, until: number): Promise<boolean> {
-    const changed = await sql.execute(
+  async claim(
+    sql: Sql,
+    id: number,
+    sweeper: string,
+    now: number,
+    until: number,
+  ): Promise<TimerRow | null> {
+    const rows = await sql.query(
       `UPDATE timers SET claimed_by = ?, claimed_until = ?
-       WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)`,
+       WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)
+       RETURNING *`,
       [sweeper, until, id, now],
     );
-    return changed === 1;
+    return rows[0] ? toRow(rows[0]) : null;
   },
 
   /** Marks a timer fired; false when it already was (or was cancelled): then nothing may happen. */
