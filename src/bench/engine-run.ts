@@ -52,6 +52,7 @@ export async function openEngine(dataDir: string, workflowsDir: string): Promise
     databaseUrl: null,
     workflowsDir,
     openCurrentCycleAtStart: false,
+    adminPassword: 'bench-admin-password',
   };
   const app = await NestFactory.createApplicationContext(
     AppModule.register(config, { scheduler: false }),

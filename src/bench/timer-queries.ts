@@ -11,7 +11,7 @@ import { TimerRepository } from '../timers/timer.repository.js';
 const PENDING = 'fired_at IS NULL AND cancelled_at IS NULL';
 export const BARE_SQL = `SELECT id FROM timers WHERE ${PENDING} AND due_at <= ?`;
 /** The sweep's batch size (SweepService's BATCH). */
-export const SWEEP_BATCH = 500;
+export { SWEEP_BATCH } from '../timers/sweep.service.js';
 /** `fired_at` of rows the lookup benchmark hides from the pending set; restored afterwards. */
 const HIDDEN = -1;
 

@@ -79,6 +79,7 @@ async function openApp(dataDir: string, workflowsDir: string) {
     databaseUrl: null,
     workflowsDir,
     openCurrentCycleAtStart: false,
+    adminPassword: 'bench-admin-password',
     webhookUrls: [],
     smtpUrl: null,
   };

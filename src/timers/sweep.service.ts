@@ -29,7 +29,8 @@ export interface FiredTimer {
 
 /** How long a claim holds before another sweeper may take the timer over. */
 export const CLAIM_LEASE_MS = 2 * 60 * 1000;
-const BATCH = 500;
+/** Timers looked up and claimed per round (the lookup reads only its index). */
+export const SWEEP_BATCH = 2000;
 
 @Injectable()
 export class SweepService {
@@ -53,7 +54,7 @@ export class SweepService {
   async sweep(now: number = this.clock.now().getTime()): Promise<FiredTimer[]> {
     const fired: FiredTimer[] = [];
     for (;;) {
-      const due = await this.db.read((sql) => TimerRepository.findDue(sql, now, BATCH));
+      const due = await this.db.read((sql) => TimerRepository.findDue(sql, now, SWEEP_BATCH));
       if (due.length === 0) break;
       const claimed = await this.claim(due, now);
       const byObligation = new Map<string, TimerRow[]>();
@@ -70,7 +71,7 @@ export class SweepService {
         }),
       );
       fired.push(...results.flat());
-      if (due.length < BATCH) break;
+      if (due.length < SWEEP_BATCH) break;
     }
     if (fired.length) this.logger.log(`Sweep fired ${fired.length} timer(s)`);
     return fired;
