@@ -8,6 +8,7 @@ import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
 import { civilDateOf, resolveReportDue, startOfYear } from '../core/deadline/due-date.js';
 import { STATUSES, statusOf, type Status } from '../core/deadline/obligation-status.js';
+import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import { startObligation } from '../core/machine/obligation-engine.js';
 import { STAGES, type Stage } from '../core/machine/obligation-events.js';
@@ -91,18 +92,22 @@ export class CycleService {
         };
         if (!(await ObligationRepository.insert(tx, record))) continue;
         await this.timers.create(tx, record, plan);
-        await ObligationRepository.appendEvent(tx, {
-          obligationId: record.id,
-          seq: 1,
-          type: 'OBLIGATION_OPENED',
-          payload: { planId, year, agencyCode: agency.code, kind: agency.kind, dueAt: due.dueAt },
-          actor: caller.name,
-          reason: null,
-          effectiveAt,
-          recordedAt: now,
-          stageAfter: start.stage,
-          machineVersion: plan.machineVersion,
-        });
+        await ObligationRepository.appendEvent(
+          tx,
+          {
+            obligationId: record.id,
+            seq: 1,
+            type: 'OBLIGATION_OPENED',
+            payload: { planId, year, agencyCode: agency.code, kind: agency.kind, dueAt: due.dueAt },
+            actor: caller.name,
+            reason: null,
+            effectiveAt,
+            recordedAt: now,
+            stageAfter: start.stage,
+            machineVersion: plan.machineVersion,
+          },
+          GENESIS_HASH,
+        );
       }
       return true;
     });

@@ -15,6 +15,7 @@ import {
   type PersistedSnapshot,
 } from '../core/machine/obligation-engine.js';
 import { eventDenial, mayBackdate } from '../core/access/caller.js';
+import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import type { EventType, MachineEvent } from '../core/machine/obligation-events.js';
 import { Database, isUniqueViolation, type Sql } from '../database/database.js';
 import { TimerService } from '../timers/timer.service.js';
@@ -136,18 +137,26 @@ export class CommandService {
       });
     }
     await this.timers.afterTransition(tx, current, updated, plan, now.getTime());
-    await ObligationRepository.appendEvent(tx, {
-      obligationId: current.id,
-      seq: updated.version,
-      type,
-      payload: payload as Record<string, unknown>,
-      actor: cmd.caller.name,
-      reason: cmd.reason ?? null,
-      effectiveAt,
-      recordedAt: now.getTime(),
-      stageAfter: next.stage,
-      machineVersion: current.machineVersion,
-    });
+    await ObligationRepository.appendEvent(
+      tx,
+      {
+        obligationId: current.id,
+        seq: updated.version,
+        type,
+        // An extension also records the instant its date resolved to, so replay needs no plan.
+        payload: (event.dueAt ? { ...payload, dueAt: event.dueAt } : payload) as Record<
+          string,
+          unknown
+        >,
+        actor: cmd.caller.name,
+        reason: cmd.reason ?? null,
+        effectiveAt,
+        recordedAt: now.getTime(),
+        stageAfter: next.stage,
+        machineVersion: current.machineVersion,
+      },
+      last?.hash ?? GENESIS_HASH,
+    );
     const view = toView(updated, plan, now, cmd.caller);
     if (cmd.idempotencyKey) {
       await IdempotencyRepository.insert(

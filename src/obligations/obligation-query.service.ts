@@ -24,6 +24,8 @@ export interface HistoryEntry {
   recordedAt: string;
   stageAfter: string;
   machineVersion: string;
+  prevHash: string;
+  hash: string;
 }
 
 export function toHistoryEntry(e: EventRecord): HistoryEntry {
@@ -37,6 +39,8 @@ export function toHistoryEntry(e: EventRecord): HistoryEntry {
     recordedAt: new Date(e.recordedAt).toISOString(),
     stageAfter: e.stageAfter,
     machineVersion: e.machineVersion,
+    prevHash: e.prevHash,
+    hash: e.hash,
   };
 }
 

@@ -2,6 +2,8 @@
 import type { PersistedSnapshot } from '../core/machine/obligation-engine.js';
 import type { Stage } from '../core/machine/obligation-events.js';
 import type { ObligationKind } from '../core/plan/plan.types.js';
+import { eventHash } from '../core/audit/event-hash.js';
+import { LedgerRepository } from '../audit/ledger.repository.js';
 import { intValue, jsonValue, type Sql } from '../database/database.js';
 
 export interface ObligationRecord {
@@ -30,7 +32,13 @@ export interface EventRecord {
   recordedAt: number;
   stageAfter: Stage;
   machineVersion: string;
+  /** The previous event's hash (GENESIS_HASH for the first) and this event's. */
+  prevHash: string;
+  hash: string;
 }
+
+/** An event to append: its hashes are computed by appendEvent. */
+export type NewEvent = Omit<EventRecord, 'prevHash' | 'hash'>;
 
 const OBLIGATION_COLUMNS =
   'id, plan_id, year, agency_code, kind, stage, snapshot, version, machine_version, due_at, created_at, updated_at';
@@ -64,6 +72,8 @@ function toEvent(row: Record<string, unknown>): EventRecord {
     recordedAt: intValue(row.recorded_at),
     stageAfter: row.stage_after as Stage,
     machineVersion: String(row.machine_version),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
   };
 }
 
@@ -159,11 +169,27 @@ export const ObligationRepository = {
     return { items: rows.map(toObligation), total: intValue(totalRows[0]?.n ?? 0) };
   },
 
-  async appendEvent(sql: Sql, e: EventRecord): Promise<void> {
-    await sql.execute(
+  /**
+   * Appends an event to its obligation's hash chain (after `prevHash`) and to the global ledger,
+   * in the caller's transaction. Returns the stored event with its hashes.
+   */
+  async appendEvent(sql: Sql, e: NewEvent, prevHash: string): Promise<EventRecord> {
+    const hash = eventHash({
+      obligationId: e.obligationId,
+      seq: e.seq,
+      type: e.type,
+      payload: e.payload,
+      actor: e.actor,
+      reason: e.reason,
+      effectiveAt: new Date(e.effectiveAt).toISOString(),
+      recordedAt: new Date(e.recordedAt).toISOString(),
+      machineVersion: e.machineVersion,
+      prevHash,
+    });
+    const [row] = await sql.query<{ id: unknown }>(
       `INSERT INTO obligation_events
-       (obligation_id, seq, type, payload, actor, reason, effective_at, recorded_at, stage_after, machine_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (obligation_id, seq, type, payload, actor, reason, effective_at, recorded_at, stage_after, machine_version, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [
         e.obligationId,
         e.seq,
@@ -175,8 +201,18 @@ export const ObligationRepository = {
         e.recordedAt,
         e.stageAfter,
         e.machineVersion,
+        prevHash,
+        hash,
       ],
     );
+    await LedgerRepository.append(sql, {
+      eventId: intValue(row!.id),
+      obligationId: e.obligationId,
+      seq: e.seq,
+      eventHash: hash,
+      recordedAt: e.recordedAt,
+    });
+    return { ...e, prevHash, hash };
   },
 
   async lastEvent(sql: Sql, obligationId: string): Promise<EventRecord | null> {

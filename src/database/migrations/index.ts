@@ -2,6 +2,7 @@ import { InitialSchema1732800000000 } from './1732800000000-initial-schema.js';
 import { Users1732900000000 } from './1732900000000-users.js';
 import { TimersAndOutbox1733000000000 } from './1733000000000-timers-and-outbox.js';
 import { TimerLookupIndex1733100000000 } from './1733100000000-timer-lookup-index.js';
+import { HashChains1733200000000 } from './1733200000000-hash-chains.js';
 
 /** Every migration, oldest first. Both databases run the same list at start. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Users1732900000000,
   TimersAndOutbox1733000000000,
   TimerLookupIndex1733100000000,
+  HashChains1733200000000,
 ];
