@@ -1,0 +1,75 @@
+/**
+ * Rebuilds an obligation's state from its events alone, each under the machine version it was
+ * recorded with. Pure: no database, no clock; the same events always give the same state.
+ */
+import { applyEvent, startObligation, type EngineState } from '../machine/obligation-engine.js';
+import type { MachineEvent } from '../machine/obligation-events.js';
+
+/** An event as replay needs it (what the history and the export carry). */
+export interface ReplayEvent {
+  seq: number;
+  type: string;
+  payload: Record<string, unknown>;
+  actor: string;
+  effectiveAt: string;
+  recordedAt: string;
+  machineVersion: string;
+}
+
+export interface ReplayResult {
+  state: EngineState | null;
+  machineVersion: string | null;
+  eventsApplied: number;
+}
+
+/** Events that a replay as of `at` (effective time) and `asRecordedAt` (what was known) keeps. */
+export function eventsAsOf<E extends ReplayEvent>(
+  events: E[],
+  at?: string,
+  asRecordedAt?: string,
+): E[] {
+  const atMs = at === undefined ? Infinity : Date.parse(at);
+  const knownMs = asRecordedAt === undefined ? Infinity : Date.parse(asRecordedAt);
+  return events.filter(
+    (e) => Date.parse(e.effectiveAt) <= atMs && Date.parse(e.recordedAt) <= knownMs,
+  );
+}
+
+/**
+ * Replays events in seq order. The first must be OBLIGATION_OPENED (its payload's dueAt starts
+ * the machine); MIGRATED { to } moves the state to another machine version unchanged.
+ * Throws (with the seq) when an event does not fit the state: the history is then not valid.
+ */
+export function replay(events: ReplayEvent[]): ReplayResult {
+  let state: EngineState | null = null;
+  let machineVersion: string | null = null;
+  let applied = 0;
+  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+    if (e.type === 'OBLIGATION_OPENED') {
+      machineVersion = e.machineVersion;
+      state = startObligation(machineVersion, { dueAt: String(e.payload.dueAt) });
+    } else if (!state || !machineVersion) {
+      throw new Error(`event ${e.seq} (${e.type}) comes before OBLIGATION_OPENED`);
+    } else if (e.type === 'MIGRATED') {
+      machineVersion = String(e.payload.to); // the stage and context carry over unchanged
+    } else {
+      const { dueAt, ...payload } = e.payload;
+      const event = {
+        type: e.type,
+        payload,
+        effectiveAt: e.effectiveAt,
+        actor: e.actor,
+        ...(typeof dueAt === 'string' && e.type === 'EXTEND_DEADLINE' ? { dueAt } : {}),
+      } as MachineEvent;
+      try {
+        state = applyEvent(e.machineVersion, state.snapshot, event);
+      } catch (error) {
+        throw new Error(`event ${e.seq} (${e.type}) does not replay: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
+    applied += 1;
+  }
+  return { state, machineVersion, eventsApplied: applied };
+}
