@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { APP_VERSION } from '../version.js';
 import { registerAdvanceCommand } from './commands/advance.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerCycleCommands } from './commands/cycle-open.js';
 import { registerObligationCommands } from './commands/obligations-list.js';
 import { registerPlanCommands } from './commands/plan-validate.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerAdvanceCommand(program);
   registerUserCommands(program);
   registerSweepCommand(program);
+  registerAuditCommands(program);
   registerSimulateCommand(program);
   return program;
 }

@@ -39,6 +39,8 @@ export interface AppConfig {
   notifyMaxAttempts: number;
   /** Folder of the working-day calendar files. */
   calendarDir: string;
+  /** HMAC key that signs audit checkpoints; null = generated once into the data folder. */
+  auditKey: string | null;
   /** Open the current year's cycle of every plan at start. */
   openCurrentCycleAtStart: boolean;
 }
@@ -90,6 +92,7 @@ const schema = z.object({
     .refine((n) => n >= 1 && n <= 20, 'expected 1 to 20 attempts')
     .optional(),
   DONDOC_CALENDAR_DIR: z.string().min(1, 'expected a folder path').optional(),
+  DONDOC_AUDIT_KEY: z.string().min(32, 'expected at least 32 characters').optional(),
   DONDOC_JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   DONDOC_TOKEN_TTL: z
     .string()
@@ -155,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookUrls: v.DONDOC_WEBHOOK_URLS ?? [],
     webhookSecret: v.DONDOC_WEBHOOK_SECRET ?? null,
     notifyMaxAttempts: v.DONDOC_NOTIFY_MAX_ATTEMPTS ?? 6,
+    auditKey: v.DONDOC_AUDIT_KEY ?? null,
     calendarDir: path.resolve(
       v.DONDOC_CALENDAR_DIR ?? path.join(PACKAGE_ROOT, 'workflows', 'calendar'),
     ),
