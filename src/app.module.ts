@@ -11,6 +11,14 @@ import {
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ScheduleModule } from '@nestjs/schedule';
+import { ExportController } from './audit/export.controller.js';
+import { ExportService } from './audit/export.service.js';
+import { CycleStatusController, ObligationStateController } from './audit/replay.controller.js';
+import { ReplayQueryService } from './audit/replay-query.service.js';
+import { AuditController } from './audit/audit.controller.js';
+import { CheckpointScheduler } from './audit/checkpoint-scheduler.service.js';
+import { CheckpointService } from './audit/checkpoint.service.js';
+import { VerifyService } from './audit/verify.service.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
@@ -26,6 +34,7 @@ import { CycleService } from './cycles/cycle.service.js';
 import { CyclesController } from './cycles/cycles.controller.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
+import { MigrationService } from './migration/migration.service.js';
 import { CommandService } from './obligations/command.service.js';
 import { ObligationQueryService } from './obligations/obligation-query.service.js';
 import { ObligationsController } from './obligations/obligations.controller.js';
@@ -107,6 +116,10 @@ export class AppModule {
         ClockController,
         ...NOTIFICATION_CONTROLLERS,
         EscalationsController,
+        AuditController,
+        ObligationStateController,
+        CycleStatusController,
+        ExportController,
       ],
       providers: [
         PlanRegistry,
@@ -122,7 +135,19 @@ export class AppModule {
         TimerService,
         SweepService,
         EscalationQueryService,
-        ...(scheduler ? [CycleScheduler, TimerScheduler, ...NOTIFICATION_SCHEDULED_PROVIDERS] : []),
+        CheckpointService,
+        VerifyService,
+        MigrationService,
+        ReplayQueryService,
+        ExportService,
+        ...(scheduler
+          ? [
+              CycleScheduler,
+              TimerScheduler,
+              ...NOTIFICATION_SCHEDULED_PROVIDERS,
+              CheckpointScheduler,
+            ]
+          : []),
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -4,6 +4,7 @@ import { APP_VERSION } from '../version.js';
 import { registerAdvanceCommand } from './commands/advance.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCycleCommands } from './commands/cycle-open.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerObligationCommands } from './commands/obligations-list.js';
 import { registerPlanCommands } from './commands/plan-validate.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSweepCommand(program);
   registerAuditCommands(program);
   registerSimulateCommand(program);
+  registerMigrateCommand(program);
   return program;
 }
 

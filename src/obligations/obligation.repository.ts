@@ -88,7 +88,7 @@ export interface ObligationFilter {
 }
 
 /** Stages in which the report counts as submitted (hoàn thành). */
-const DONE_STAGES = ['report_submitted', 'aggregated', 'reported_to_ubnd'];
+const DONE_STAGES = ['report_submitted', 'report_verified', 'aggregated', 'reported_to_ubnd'];
 
 function where(filter: ObligationFilter): { clause: string; params: unknown[] } {
   const parts: string[] = [];

@@ -26,6 +26,7 @@ const EVENT_ROLES: Record<EventType, ReadonlyArray<Caller['role']>> = {
   // The aggregator records a report received on paper (with its receipt date as effectiveAt).
   SUBMIT_REPORT: ['officer', 'aggregator'],
   RETURN_REPORT: ['aggregator'],
+  VERIFY_REPORT: ['aggregator'],
   AGGREGATE: ['aggregator'],
   REPORT_TO_UBND: ['aggregator'],
   EXTEND_DEADLINE: ['aggregator', 'admin'],

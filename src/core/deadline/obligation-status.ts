@@ -18,7 +18,12 @@ export type Status = (typeof STATUSES)[number];
 
 /** "Hoàn thành": the report has been submitted (and not returned). */
 export function isDone(stage: Stage): boolean {
-  return stage === 'report_submitted' || stage === 'aggregated' || stage === 'reported_to_ubnd';
+  return (
+    stage === 'report_submitted' ||
+    stage === 'report_verified' ||
+    stage === 'aggregated' ||
+    stage === 'reported_to_ubnd'
+  );
 }
 
 /** The status of an open (not withdrawn) obligation at `now`, or null for a withdrawn one. */

@@ -5,6 +5,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { DomainError, ErrorCode } from '../errors.js';
 import { annualReportMachineV1 } from './annual-report.machine.js';
+import { annualReportMachineV2 } from './annual-report-v2.machine.js';
 
 export interface MachineEntry {
   id: string;
@@ -16,6 +17,7 @@ export interface MachineEntry {
 
 const ENTRIES: readonly MachineEntry[] = [
   { id: 'annual-report', version: 1, machine: annualReportMachineV1, guardFree: true },
+  { id: 'annual-report', version: 2, machine: annualReportMachineV2, guardFree: true },
 ];
 
 /** `annual-report@1`: how a machine version is written on obligations and events. */

@@ -8,6 +8,8 @@ export const STAGES = [
   'plan_drafted',
   'implementing',
   'report_submitted',
+  // Only in annual-report@2: the aggregator has checked the submitted report.
+  'report_verified',
   'aggregated',
   'reported_to_ubnd',
   'withdrawn',
@@ -32,6 +34,8 @@ export const EVENT_PAYLOADS = {
   START_IMPLEMENTATION: z.strictObject({ planRef: text(200) }),
   SUBMIT_REPORT: z.strictObject({ reportRef: text(200), summary: text(5000).optional() }),
   RETURN_REPORT: z.strictObject({ reason: text(2000) }),
+  /** annual-report@2 only: the aggregator has checked the submitted report. */
+  VERIFY_REPORT: z.strictObject({}),
   AGGREGATE: z.strictObject({}),
   REPORT_TO_UBND: z.strictObject({ consolidatedReportRef: text(200) }),
   EXTEND_DEADLINE: z.strictObject({ newDueDate: civilDate, basis: text(500) }),

@@ -3,6 +3,7 @@ import { Users1732900000000 } from './1732900000000-users.js';
 import { TimersAndOutbox1733000000000 } from './1733000000000-timers-and-outbox.js';
 import { TimerLookupIndex1733100000000 } from './1733100000000-timer-lookup-index.js';
 import { HashChains1733200000000 } from './1733200000000-hash-chains.js';
+import { Checkpoints1733300000000 } from './1733300000000-checkpoints.js';
 
 /** Every migration, oldest first. Both databases run the same list at start. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   TimersAndOutbox1733000000000,
   TimerLookupIndex1733100000000,
   HashChains1733200000000,
+  Checkpoints1733300000000,
 ];

@@ -11,6 +11,7 @@ const PAYLOADS: Record<EventType, unknown> = {
   REMIND: { level: 1 },
   DEADLINE_PASSED: { level: 1 },
   ESCALATE: { level: 2 },
+  VERIFY_REPORT: {},
 };
 
 /** A valid event of the given type, for tests. */

@@ -1,0 +1,26 @@
+/**
+ * Writes a signed checkpoint every hour when the ledger has moved since the latest one. Each
+ * replica may run it: at worst two replicas store two checkpoints of the same head.
+ */
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron } from '@nestjs/schedule';
+import { CheckpointService } from './checkpoint.service.js';
+
+@Injectable()
+export class CheckpointScheduler {
+  private readonly logger = new Logger(CheckpointScheduler.name);
+
+  constructor(private readonly checkpoints: CheckpointService) {}
+
+  @Cron('0 0 * * * *', { name: 'audit-checkpoint', timeZone: 'Asia/Ho_Chi_Minh' })
+  async checkpointEveryHour(): Promise<void> {
+    try {
+      const written = await this.checkpoints.createIfLedgerMoved();
+      if (written) {
+        this.logger.log(`Checkpoint ${written.id} at ledger position ${written.position}`);
+      }
+    } catch (error) {
+      this.logger.error(`Checkpoint failed: ${(error as Error).message}`);
+    }
+  }
+}
