@@ -4,18 +4,23 @@
  * document that an auditor keeps outside the system: a database rolled back behind a kept
  * checkpoint, or a ledger rewritten before it, no longer matches it.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { canonicalJson, GENESIS_HASH } from '../core/audit/event-hash.js';
+import {
+  CHECKPOINT_ALGORITHM,
+  signatureMatches,
+  signCheckpoint,
+} from '../core/audit/checkpoint-signature.js';
+import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import type { Clock } from '../core/clock.js';
 import { ValidationError, type FieldProblem } from '../core/errors.js';
 import { Database, intValue, type Sql } from '../database/database.js';
 
-export const CHECKPOINT_ALGORITHM = 'HMAC-SHA256';
+export { CHECKPOINT_ALGORITHM, signCheckpoint };
 
 /** The exported checkpoint: what it states, and its signature over those four facts. */
 export interface CheckpointDocument {
@@ -49,22 +54,9 @@ export function loadAuditKey(config: Pick<AppConfig, 'auditKey' | 'dataDir'>): s
   return fs.readFileSync(file, 'utf8').trim();
 }
 
-/** HMAC-SHA256 (hex) of the canonical JSON of the four signed facts. Pure. */
-export function signCheckpoint(
-  key: string,
-  facts: Pick<CheckpointDocument, 'position' | 'hash' | 'eventCount' | 'createdAt'>,
-): string {
-  const { position, hash, eventCount, createdAt } = facts;
-  return createHmac('sha256', key)
-    .update(canonicalJson({ position, hash, eventCount, createdAt }), 'utf8')
-    .digest('hex');
-}
-
 /** Whether the document's signature is right for this key (constant-time compare). Pure. */
 export function checkpointSignatureValid(key: string, doc: CheckpointDocument): boolean {
-  if (doc.algorithm !== CHECKPOINT_ALGORITHM || !/^[0-9a-f]{64}$/.test(doc.signature)) return false;
-  const expected = Buffer.from(signCheckpoint(key, doc), 'hex');
-  return timingSafeEqual(expected, Buffer.from(doc.signature, 'hex'));
+  return doc.algorithm === CHECKPOINT_ALGORITHM && signatureMatches(key, doc, doc.signature);
 }
 
 /** Validates a parsed checkpoint document (e.g. a file); throws VALIDATION_FAILED. Pure. */

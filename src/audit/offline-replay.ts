@@ -5,10 +5,10 @@
  * replays each obligation under its recorded machine versions, and optionally checks a signed
  * checkpoint. Memory holds one obligation's events plus one ledger link per event.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { canonicalJson, eventHash, GENESIS_HASH, ledgerHash } from '../core/audit/event-hash.js';
+import { CHECKPOINT_ALGORITHM, signatureMatches } from '../core/audit/checkpoint-signature.js';
+import { eventHash, GENESIS_HASH, ledgerHash } from '../core/audit/event-hash.js';
 import { replay, type ReplayEvent } from '../core/audit/replay.js';
 
 /** One line of the JSONL export (one row of the CSV, in this column order). */
@@ -236,24 +236,12 @@ export function verifyObligation(events: Numbered[]): ReplayedObligation {
   };
 }
 
-/** The signature algorithm of checkpoints (`dondoc audit checkpoint`). */
-export const CHECKPOINT_ALGORITHM = 'HMAC-SHA256';
+export { CHECKPOINT_ALGORITHM };
 
-/**
- * What a checkpoint's signature covers: the canonical JSON of its four facts, as
- * src/audit/checkpoint.service.ts signs it. Pure.
- */
-export function checkpointSigningInput(cp: Checkpoint): string {
-  const { position, hash, eventCount, createdAt } = cp;
-  return canonicalJson({ position, hash, eventCount, createdAt });
-}
-
-/** Checks a checkpoint's HMAC-SHA256 signature (hex) with the audit key. Pure. */
+/** Checks a checkpoint's signature with the audit key (see src/core/audit/checkpoint-signature.ts). */
 export function checkSignature(cp: Checkpoint, key: string | null): CheckpointResult['signature'] {
   if (key === null) return 'not checked (no key)';
-  if (!HEX64.test(cp.signature)) return 'invalid';
-  const expected = createHmac('sha256', key).update(checkpointSigningInput(cp), 'utf8').digest();
-  return timingSafeEqual(expected, Buffer.from(cp.signature, 'hex')) ? 'valid' : 'invalid';
+  return signatureMatches(key, cp, cp.signature) ? 'valid' : 'invalid';
 }
 
 /** Validates a parsed checkpoint document; returns it or what is wrong. Pure. */
