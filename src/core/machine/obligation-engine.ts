@@ -2,7 +2,12 @@
  * Pure transition functions over persisted obligation snapshots, using XState's
  * `initialTransition` / `transition`. No actor is ever started; nothing here performs I/O.
  */
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import {
+  createActor,
+  initialTransition,
+  type AnyActorScope,
+  type AnyMachineSnapshot,
+} from 'xstate';
 import { DomainError, ErrorCode, ValidationError } from '../errors.js';
 import type { ObligationContext, ObligationInput } from './annual-report.machine.js';
 import { getMachine } from './machine-registry.js';
@@ -36,6 +41,34 @@ function toState(snapshot: AnyMachineSnapshot): EngineState {
 function restore(ref: string, persisted: PersistedSnapshot): AnyMachineSnapshot {
   const { machine } = getMachine(ref);
   return machine.resolveState({ value: persisted.value, context: persisted.context });
+}
+
+/**
+ * One inert actor scope per machine version. XState's `transition()` builds a fresh actor for
+ * every call (about 16 µs, most of a replay's cost); the machines here spawn and invoke nothing
+ * and their actions are only `assign`, so one scope whose effects are no-ops can serve every
+ * transition. Built from public API only (`createActor`, the `ActorScope` shape).
+ */
+const scopes = new Map<string, AnyActorScope>();
+
+function scopeFor(ref: string): AnyActorScope {
+  let scope = scopes.get(ref);
+  if (!scope) {
+    const self = createActor(getMachine(ref).machine);
+    scope = {
+      self,
+      id: '',
+      sessionId: '',
+      logger: () => {},
+      defer: () => {},
+      emit: () => {},
+      system: self.system,
+      stopChild: () => {},
+      actionExecutor: () => {},
+    };
+    scopes.set(ref, scope);
+  }
+  return scope;
 }
 
 /** The state of a new obligation. */
@@ -107,8 +140,7 @@ export function applyEvent(
       { stage: persisted.value, allowedEvents: allowed },
     );
   }
-  const [next] = transition(machine, snapshot, event);
-  return toState(next);
+  return toState(machine.transition(snapshot, event, scopeFor(ref)));
 }
 
 /** JSON description of a machine: its stages, the transitions out of each, and its version. */
