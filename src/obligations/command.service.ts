@@ -99,7 +99,7 @@ export class CommandService {
       );
     }
     const plan = this.plans.get(current.planId);
-    const last = await ObligationRepository.lastEvent(tx, current.id);
+    const last = await ObligationRepository.lastLink(tx, current.id);
     const effectiveAt = this.effectiveAt(cmd, now, last?.effectiveAt ?? null);
     const event = {
       type,

@@ -215,6 +215,20 @@ export const ObligationRepository = {
     return { ...e, prevHash, hash };
   },
 
+  /** The newest event's effective time and hash: all the command path needs of it. */
+  async lastLink(
+    sql: Sql,
+    obligationId: string,
+  ): Promise<{ effectiveAt: number; hash: string } | null> {
+    const rows = await sql.query<{ effective_at: unknown; hash: string }>(
+      `SELECT effective_at, hash FROM obligation_events WHERE obligation_id = ? ORDER BY seq DESC LIMIT 1`,
+      [obligationId],
+    );
+    return rows[0]
+      ? { effectiveAt: intValue(rows[0].effective_at), hash: String(rows[0].hash) }
+      : null;
+  },
+
   async lastEvent(sql: Sql, obligationId: string): Promise<EventRecord | null> {
     const rows = await sql.query(
       `SELECT * FROM obligation_events WHERE obligation_id = ? ORDER BY seq DESC LIMIT 1`,
