@@ -7,7 +7,9 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../core/errors.js';
-import { Database, intValue, jsonValue, type Sql } from '../database/database.js';
+import { Database, intValue, type Sql } from '../database/database.js';
+import { toEvent } from '../obligations/obligation.repository.js';
+import { toHistoryEntry } from '../obligations/obligation-query.service.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
 import { EXPORT_FIELDS, type ExportRow } from './offline-replay.js';
@@ -26,23 +28,25 @@ export interface ExportStream {
   body: Readable;
 }
 
+/** An event row joined with its obligation and ledger link, as exported. */
 function toRow(r: Record<string, unknown>): ExportRow {
+  const e = toHistoryEntry(toEvent(r));
   return {
     obligationId: String(r.obligation_id),
     planId: String(r.plan_id),
     year: intValue(r.year),
     agencyCode: String(r.agency_code),
-    seq: intValue(r.seq),
-    type: String(r.type),
-    payload: jsonValue<Record<string, unknown>>(r.payload),
-    actor: String(r.actor),
-    reason: r.reason == null ? null : String(r.reason),
-    effectiveAt: new Date(intValue(r.effective_at)).toISOString(),
-    recordedAt: new Date(intValue(r.recorded_at)).toISOString(),
-    stageAfter: String(r.stage_after),
-    machineVersion: String(r.machine_version),
-    prevHash: String(r.prev_hash),
-    hash: String(r.hash),
+    seq: e.seq,
+    type: e.type,
+    payload: e.payload,
+    actor: e.actor,
+    reason: e.reason,
+    effectiveAt: e.effectiveAt,
+    recordedAt: e.recordedAt,
+    stageAfter: e.stageAfter,
+    machineVersion: e.machineVersion,
+    prevHash: e.prevHash,
+    hash: e.hash,
     ledgerPosition: r.ledger_position == null ? null : intValue(r.ledger_position),
     ledgerPrevHash: r.ledger_prev_hash == null ? null : String(r.ledger_prev_hash),
     ledgerHash: r.ledger_hash == null ? null : String(r.ledger_hash),

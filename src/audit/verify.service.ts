@@ -15,6 +15,8 @@ import {
   type StoredObligation,
 } from '../core/audit/verify-chain.js';
 import { Database, intValue, jsonValue, type Sql } from '../database/database.js';
+import { toEvent } from '../obligations/obligation.repository.js';
+import { toHistoryEntry } from '../obligations/obligation-query.service.js';
 import { CheckpointService, type CheckpointDocument } from './checkpoint.service.js';
 
 export interface VerifyFilter {
@@ -62,7 +64,7 @@ class ProblemList {
 }
 
 const EVENT_COLUMNS = `e.obligation_id, e.seq, e.type, e.payload, e.actor, e.reason, e.effective_at,
-  e.recorded_at, e.machine_version, e.prev_hash, e.hash, l.position AS ledger_position`;
+  e.recorded_at, e.stage_after, e.machine_version, e.prev_hash, e.hash, l.position AS ledger_position`;
 
 type Row = Record<string, unknown>;
 
@@ -75,16 +77,7 @@ interface Page {
 function toStoredEvent(r: Record<string, unknown>): StoredEvent {
   return {
     obligationId: String(r.obligation_id),
-    seq: intValue(r.seq),
-    type: String(r.type),
-    payload: jsonValue<Record<string, unknown>>(r.payload),
-    actor: String(r.actor),
-    reason: r.reason == null ? null : String(r.reason),
-    effectiveAt: new Date(intValue(r.effective_at)).toISOString(),
-    recordedAt: new Date(intValue(r.recorded_at)).toISOString(),
-    machineVersion: String(r.machine_version),
-    prevHash: String(r.prev_hash),
-    hash: String(r.hash),
+    ...toHistoryEntry(toEvent(r)),
     ledgerPosition: r.ledger_position == null ? null : intValue(r.ledger_position),
   };
 }

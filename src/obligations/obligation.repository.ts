@@ -60,7 +60,8 @@ function toObligation(row: Record<string, unknown>): ObligationRecord {
   };
 }
 
-function toEvent(row: Record<string, unknown>): EventRecord {
+/** An obligation_events row (instants as epoch ms). */
+export function toEvent(row: Record<string, unknown>): EventRecord {
   return {
     obligationId: String(row.obligation_id),
     seq: intValue(row.seq),
