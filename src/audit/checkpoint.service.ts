@@ -4,9 +4,6 @@
  * document that an auditor keeps outside the system: a database rolled back behind a kept
  * checkpoint, or a ledger rewritten before it, no longer matches it.
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -19,6 +16,7 @@ import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import type { Clock } from '../core/clock.js';
 import { ValidationError, type FieldProblem } from '../core/errors.js';
 import { Database, intValue, type Sql } from '../database/database.js';
+import { configuredOrStoredSecret } from '../common/data-secret.js';
 
 export { CHECKPOINT_ALGORITHM, signCheckpoint };
 
@@ -42,16 +40,7 @@ export interface StoredCheckpoint extends CheckpointDocument {
  * (mode 0600). Replicas that do not share the data folder must share DONDOC_AUDIT_KEY.
  */
 export function loadAuditKey(config: Pick<AppConfig, 'auditKey' | 'dataDir'>): string {
-  if (config.auditKey) return config.auditKey;
-  const file = path.join(config.dataDir, 'audit-key');
-  fs.mkdirSync(config.dataDir, { recursive: true });
-  try {
-    // 'wx' fails if the file exists, so two processes starting together keep one key.
-    fs.writeFileSync(file, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return fs.readFileSync(file, 'utf8').trim();
+  return configuredOrStoredSecret(config.auditKey, config.dataDir, 'audit-key');
 }
 
 /** Whether the document's signature is right for this key (constant-time compare). Pure. */

@@ -8,9 +8,7 @@
  * While a row is `sending`, `next_attempt_at` holds the end of its lease. Time comes from the
  * injected clock.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { createHmac } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { CLOCK } from '../clock/clocks.js';
@@ -20,6 +18,7 @@ import { Database } from '../database/database.js';
 import { APP_VERSION } from '../version.js';
 import { toOutboxRow, type OutboxRow } from './outbox.js';
 import { renderNotification } from './templates.js';
+import { configuredOrStoredSecret } from '../common/data-secret.js';
 
 /** First retry delay; doubles with each attempt. */
 export const BACKOFF_BASE_MS = 30_000;
@@ -40,16 +39,7 @@ export function backoffMs(attempts: number): number {
 
 /** The webhook signing key: from configuration, or generated once into the data folder (0600). */
 export function loadWebhookSecret(config: Pick<AppConfig, 'webhookSecret' | 'dataDir'>): string {
-  if (config.webhookSecret) return config.webhookSecret;
-  const file = path.join(config.dataDir, 'webhook-secret');
-  fs.mkdirSync(config.dataDir, { recursive: true });
-  try {
-    // 'wx' fails if the file exists, so two processes starting together keep one secret.
-    fs.writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return fs.readFileSync(file, 'utf8').trim();
+  return configuredOrStoredSecret(config.webhookSecret, config.dataDir, 'webhook-secret');
 }
 
 /** `sha256=<hex>`: the HMAC-SHA256 of the exact request body. */
