@@ -124,17 +124,22 @@ function bindable(params: unknown[]): unknown[] {
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
-/** `Sql` on a better-sqlite3 connection, with a cache of prepared statements. */
-function rawSql(connection: BetterSqlite3.Database): Sql {
-  const statements = new Map<string, BetterSqlite3.Statement>();
-  const prepare = (text: string): BetterSqlite3.Statement => {
-    let stmt = statements.get(text);
-    if (!stmt) {
-      stmt = connection.prepare(text);
-      statements.set(text, stmt);
-    }
-    return stmt;
+/** `Sql` on a better-sqlite3 connection, with caches of prepared statements. */
+export function rawSql(connection: BetterSqlite3.Database): Sql {
+  const cache = (arrays: boolean) => {
+    const statements = new Map<string, BetterSqlite3.Statement>();
+    return (text: string): BetterSqlite3.Statement => {
+      let stmt = statements.get(text);
+      if (!stmt) {
+        stmt = connection.prepare(text);
+        if (arrays) stmt.raw(true);
+        statements.set(text, stmt);
+      }
+      return stmt;
+    };
   };
+  const prepare = cache(false);
+  const prepareArrays = cache(true);
   return {
     dialect: 'sqlite',
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -142,6 +147,9 @@ function rawSql(connection: BetterSqlite3.Database): Sql {
       return (
         stmt.reader ? stmt.all(...bindable(params)) : (stmt.run(...bindable(params)), [])
       ) as T[];
+    },
+    async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
+      return prepareArrays(text).all(...bindable(params)) as unknown[][];
     },
     async execute(text: string, params: unknown[] = []): Promise<number> {
       return prepare(text).run(...bindable(params)).changes;

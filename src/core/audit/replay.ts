@@ -2,7 +2,7 @@
  * Rebuilds an obligation's state from its events alone, each under the machine version it was
  * recorded with. Pure: no database, no clock; the same events always give the same state.
  */
-import { applyEvent, startObligation, type EngineState } from '../machine/obligation-engine.js';
+import { ReplayCursor, type EngineState } from '../machine/obligation-engine.js';
 import type { MachineEvent } from '../machine/obligation-events.js';
 
 /** An event as replay needs it (what the history and the export carry). */
@@ -40,15 +40,15 @@ export function eventsAsOf<E extends ReplayEvent>(
  * the machine); MIGRATED { to } moves the state to another machine version unchanged.
  * Throws (with the seq) when an event does not fit the state: the history is then not valid.
  */
-export function replay(events: ReplayEvent[]): ReplayResult {
-  let state: EngineState | null = null;
+export function replay(events: readonly ReplayEvent[]): ReplayResult {
+  let cursor: ReplayCursor | null = null;
   let machineVersion: string | null = null;
   let applied = 0;
-  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+  for (const e of inSeqOrder(events)) {
     if (e.type === 'OBLIGATION_OPENED') {
       machineVersion = e.machineVersion;
-      state = startObligation(machineVersion, { dueAt: String(e.payload.dueAt) });
-    } else if (!state || !machineVersion) {
+      cursor = ReplayCursor.start(machineVersion, { dueAt: String(e.payload.dueAt) });
+    } else if (!cursor || !machineVersion) {
       throw new Error(`event ${e.seq} (${e.type}) comes before OBLIGATION_OPENED`);
     } else if (e.type === 'MIGRATED') {
       machineVersion = String(e.payload.to); // the stage and context carry over unchanged
@@ -62,7 +62,7 @@ export function replay(events: ReplayEvent[]): ReplayResult {
         ...(typeof dueAt === 'string' && e.type === 'EXTEND_DEADLINE' ? { dueAt } : {}),
       } as MachineEvent;
       try {
-        state = applyEvent(e.machineVersion, state.snapshot, event);
+        cursor.apply(e.machineVersion, event);
       } catch (error) {
         throw new Error(`event ${e.seq} (${e.type}) does not replay: ${(error as Error).message}`, {
           cause: error,
@@ -71,5 +71,14 @@ export function replay(events: ReplayEvent[]): ReplayResult {
     }
     applied += 1;
   }
+  const state: EngineState | null = cursor ? cursor.state : null;
   return { state, machineVersion, eventsApplied: applied };
+}
+
+/** The events sorted by seq; the list itself when it already is (the verifier reads them so). */
+function inSeqOrder(events: readonly ReplayEvent[]): readonly ReplayEvent[] {
+  for (let i = 1; i < events.length; i++) {
+    if (events[i - 1]!.seq > events[i]!.seq) return [...events].sort((a, b) => a.seq - b.seq);
+  }
+  return events;
 }
