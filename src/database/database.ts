@@ -15,6 +15,12 @@ export interface Sql {
   queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
   /** Runs a statement and returns how many rows it changed. */
   execute(text: string, params?: unknown[]): Promise<number>;
+  /**
+   * Values known for the rest of this write transaction, where no other writer can change them
+   * (SQLite's single writer: one batch). A unit of work that rolls back clears it. Absent on
+   * reads and on PostgreSQL, where other replicas write at the same time.
+   */
+  readonly memo?: Map<string, unknown>;
 }
 
 export abstract class Database {

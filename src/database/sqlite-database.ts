@@ -92,16 +92,20 @@ export class SqliteDatabase extends Database {
       for (const job of batch) job.reject(error);
       return;
     }
+    // Within the batch this process is the only writer: what a unit learns may be memoised.
+    const memo = new Map<string, unknown>();
+    const tx: Sql = { ...this.sql, memo };
     try {
       for (const job of batch) {
         await this.sql.execute('SAVEPOINT unit');
         try {
-          const value = await job.work(this.sql);
+          const value = await job.work(tx);
           await this.sql.execute('RELEASE unit');
           done.push({ job, value });
         } catch (error) {
           await this.sql.execute('ROLLBACK TO unit');
           await this.sql.execute('RELEASE unit');
+          memo.clear(); // what the unit memoised may be rolled back: read it again
           failed.push({ job, error });
         }
       }

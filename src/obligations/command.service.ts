@@ -79,7 +79,8 @@ export class CommandService {
   async executeIn(tx: Sql, cmd: Command, now: Date = this.clock.now()): Promise<ObligationView> {
     const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
     const hash = requestHash(cmd);
-    const current = await ObligationRepository.find(tx, cmd.obligationId, true);
+    const found = await ObligationRepository.findForCommand(tx, cmd.obligationId);
+    const current = found?.obligation;
     if (!current) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Unknown obligation "${cmd.obligationId}"`, {
         obligationId: cmd.obligationId,
@@ -99,7 +100,7 @@ export class CommandService {
       );
     }
     const plan = this.plans.get(current.planId);
-    const last = await ObligationRepository.lastLink(tx, current.id);
+    const last = found.last;
     const effectiveAt = this.effectiveAt(cmd, now, last?.effectiveAt ?? null);
     const event = {
       type,

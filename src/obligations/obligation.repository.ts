@@ -43,6 +43,11 @@ export type NewEvent = Omit<EventRecord, 'prevHash' | 'hash'>;
 const OBLIGATION_COLUMNS =
   'id, plan_id, year, agency_code, kind, stage, snapshot, version, machine_version, due_at, created_at, updated_at';
 
+/** The same columns, of the obligations table aliased `o` (for joins). */
+const PREFIXED_COLUMNS = OBLIGATION_COLUMNS.split(', ')
+  .map((c) => `o.${c}`)
+  .join(', ');
+
 function toObligation(row: Record<string, unknown>): ObligationRecord {
   return {
     id: String(row.id),
@@ -142,6 +147,35 @@ export const ObligationRepository = {
     return rows[0] ? toObligation(rows[0]) : null;
   },
 
+  /**
+   * What a command needs, in one read: the obligation (locked on PostgreSQL) and its newest
+   * event's effective time and hash (the event whose seq is the obligation's version).
+   */
+  async findForCommand(
+    sql: Sql,
+    id: string,
+  ): Promise<{
+    obligation: ObligationRecord;
+    last: { effectiveAt: number; hash: string } | null;
+  } | null> {
+    const rows = await sql.query(
+      `SELECT ${PREFIXED_COLUMNS}, le.effective_at AS last_effective_at, le.hash AS last_hash
+       FROM obligations o
+       LEFT JOIN obligation_events le ON le.obligation_id = o.id AND le.seq = o.version
+       WHERE o.id = ?${sql.dialect === 'postgres' ? ' FOR UPDATE OF o' : ''}`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      obligation: toObligation(row),
+      last:
+        row.last_hash == null
+          ? null
+          : { effectiveAt: intValue(row.last_effective_at), hash: String(row.last_hash) },
+    };
+  },
+
   /** Compare-and-set update: changes the row only if its version is still `expectedVersion`. */
   async update(sql: Sql, o: ObligationRecord, expectedVersion: number): Promise<boolean> {
     const changed = await sql.execute(
@@ -214,20 +248,6 @@ export const ObligationRepository = {
       recordedAt: e.recordedAt,
     });
     return { ...e, prevHash, hash };
-  },
-
-  /** The newest event's effective time and hash: all the command path needs of it. */
-  async lastLink(
-    sql: Sql,
-    obligationId: string,
-  ): Promise<{ effectiveAt: number; hash: string } | null> {
-    const rows = await sql.query<{ effective_at: unknown; hash: string }>(
-      `SELECT effective_at, hash FROM obligation_events WHERE obligation_id = ? ORDER BY seq DESC LIMIT 1`,
-      [obligationId],
-    );
-    return rows[0]
-      ? { effectiveAt: intValue(rows[0].effective_at), hash: String(rows[0].hash) }
-      : null;
   },
 
   async lastEvent(sql: Sql, obligationId: string): Promise<EventRecord | null> {
