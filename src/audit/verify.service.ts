@@ -89,6 +89,7 @@ function toStoredObligation(r: Record<string, unknown>): StoredObligation {
     snapshot: jsonValue<StoredObligation['snapshot']>(r.snapshot),
     version: intValue(r.version),
     machineVersion: String(r.machine_version),
+    agencyCode: String(r.agency_code),
   };
 }
 
@@ -172,7 +173,7 @@ export class VerifyService {
   /**
    * Obligations a page at a time, each page with its events in one snapshot. Pages follow an
    * index, so each is one range read: the primary key without a filter, else the unique
-   * (plan_id, year, agency_code) index after the filter's fixed columns.
+   * (plan_id, year, origin_agency_code) index after the filter's fixed columns.
    */
   private async verifyObligations(
     filter: VerifyFilter,
@@ -192,7 +193,7 @@ export class VerifyService {
     const filtered = fixed.length > 0;
     const free = [filter.planId === undefined && 'plan_id', filter.year === undefined && 'year'];
     const keys = filtered
-      ? [...free.filter((k): k is string => k !== false), 'agency_code']
+      ? [...free.filter((k): k is string => k !== false), 'origin_agency_code']
       : ['id'];
     const keyset =
       keys.length === 1
@@ -206,7 +207,7 @@ export class VerifyService {
       const page: Page | null = await this.db.read((sql) =>
         inSnapshot(sql, async () => {
           const rows = await sql.query(
-            `SELECT id, plan_id, year, agency_code, stage, snapshot, version, machine_version
+            `SELECT id, plan_id, year, agency_code, origin_agency_code, stage, snapshot, version, machine_version
              FROM obligations ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
              ORDER BY ${keys.join(', ')} LIMIT ?`,
             [...params, ...(after ?? []), pageSize],
