@@ -11,6 +11,9 @@ import {
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AgenciesController } from './agencies/agencies.controller.js';
+import { AgencyRegistryService } from './agencies/agency-registry.service.js';
+import { SuccessionService } from './agencies/succession.service.js';
 import { ExportController } from './audit/export.controller.js';
 import { ExportService } from './audit/export.service.js';
 import { CycleStatusController, ObligationStateController } from './audit/replay.controller.js';
@@ -120,8 +123,11 @@ export class AppModule {
         ObligationStateController,
         CycleStatusController,
         ExportController,
+        AgenciesController,
       ],
       providers: [
+        AgencyRegistryService,
+        SuccessionService,
         PlanRegistry,
         UsersService,
         AuthService,
@@ -153,6 +159,8 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
       exports: [
+        AgencyRegistryService,
+        SuccessionService,
         PlanRegistry,
         UsersService,
         CommandService,

@@ -79,6 +79,7 @@ function toStoredObligation(r: Row): StoredObligation {
     snapshot: jsonValue<StoredObligation['snapshot']>(r.snapshot),
     version: intValue(r.version),
     machineVersion: String(r.machine_version),
+    agencyCode: String(r.agency_code),
   };
 }
 
@@ -134,7 +135,7 @@ async function verifyPage(
   const lastId = page.ids[page.ids.length - 1]!;
   const list = page.ids.map(() => '?').join(', ');
   const rows = await sql.query(
-    `SELECT id, stage, snapshot, version, machine_version FROM obligations
+    `SELECT id, agency_code, stage, snapshot, version, machine_version FROM obligations
      WHERE ${page.range ? 'id >= ? AND id <= ?' : `id IN (${list})`} ORDER BY id`,
     page.range ? [first, lastId] : page.ids,
   );

@@ -246,14 +246,14 @@ export class VerifyService implements OnApplicationShutdown {
   /**
    * Pages of obligation ids, following an index so each is one range read: the primary key
    * without a filter (a page is then every obligation of its id range), else the unique
-   * (plan_id, year, agency_code) index after the filter's fixed columns.
+   * (plan_id, year, origin_agency_code) index after the filter's fixed columns.
    */
   private async *pages(filter: VerifyFilter, pageSize: number): AsyncGenerator<VerifyJob> {
     const { fixed, params } = filterClause(filter);
     const filtered = fixed.length > 0;
     const free = [filter.planId === undefined && 'plan_id', filter.year === undefined && 'year'];
     const keys = filtered
-      ? [...free.filter((k): k is string => k !== false), 'agency_code']
+      ? [...free.filter((k): k is string => k !== false), 'origin_agency_code']
       : ['id'];
     const keyset =
       keys.length === 1

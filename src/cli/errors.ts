@@ -32,6 +32,9 @@ const CLI_NAMES: Record<string, string> = {
   username: '<username>',
   role: '--role',
   agencyCode: '--agency',
+  // dondoc agencies apply-succession
+  date: '--date',
+  plan: '--plan',
 };
 
 function fieldLines(fields: unknown): string[] {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { APP_VERSION } from '../version.js';
 import { registerAdvanceCommand } from './commands/advance.js';
+import { registerAgencyCommands } from './commands/agencies.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCycleCommands } from './commands/cycle-open.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerSimulateCommand(program);
   registerMigrateCommand(program);
+  registerAgencyCommands(program);
   return program;
 }
 

@@ -19,6 +19,7 @@ import {
 } from '../obligations/obligation.repository.js';
 import { toView, type Caller, type ObligationView } from '../obligations/obligation-view.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { cycleRoster, describeRoster, type CycleRosterInfo } from '../agencies/plan-agencies.js';
 import { CALENDAR } from '../calendar/calendar.provider.js';
 import { TimerService } from '../timers/timer.service.js';
 import type { WorkingCalendar } from '../core/calendar/working-calendar.js';
@@ -46,12 +47,23 @@ export class CycleService {
     @Inject(CALENDAR) private readonly calendar: WorkingCalendar,
   ) {}
 
-  /** Opens the cycle; `created` is false when it was already open (nothing changes then). */
+  /**
+   * Opens the cycle; `created` is false when it was already open (nothing changes then). The
+   * roster is the plan's reporting agencies resolved through its agency registry as of 1 January
+   * of the year (see src/core/agency/roster.ts): successors replace agencies that ended before,
+   * and agencies ended without a decided successor owe nothing that year (`roster.excluded`).
+   */
   async open(
     planId: string,
     year: number,
     caller: Caller,
-  ): Promise<{ created: boolean; planId: string; year: number; obligations: ObligationView[] }> {
+  ): Promise<{
+    created: boolean;
+    planId: string;
+    year: number;
+    obligations: ObligationView[];
+    roster: CycleRosterInfo;
+  }> {
     const plan = this.plans.get(planId);
     const { firstYear, lastYear } = plan.definition.cycle;
     if (!Number.isInteger(year) || year < firstYear || (lastYear !== null && year > lastYear)) {
@@ -63,6 +75,7 @@ export class CycleService {
       ]);
     }
     const due = resolveReportDue(plan.definition.cycle, year, this.calendar);
+    const roster = cycleRoster(plan, year);
     const created = await this.db.write(async (tx) => {
       const now = this.clock.now().getTime();
       const inserted = await tx.execute(
@@ -74,13 +87,14 @@ export class CycleService {
       // The obligation exists from the start of its cycle year (or from now, for a future year),
       // so reports received on paper earlier in the year can still be recorded with their date.
       const effectiveAt = Math.min(now, startOfYear(year, plan.definition.cycle.timeZone));
-      for (const agency of plan.definition.agencies.filter((a) => a.reports)) {
+      for (const agency of roster.entries) {
         const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
         const record: ObligationRecord = {
           id: randomUUID(),
           planId,
           year,
           agencyCode: agency.code,
+          originAgencyCode: agency.code,
           kind: agency.kind,
           stage: start.stage,
           snapshot: start.snapshot,
@@ -125,6 +139,7 @@ export class CycleService {
       planId,
       year,
       obligations: rows.items.map((o) => toView(o, plan, now, caller)),
+      roster: describeRoster(plan, year, roster),
     };
   }
 

@@ -24,7 +24,8 @@ export class CyclesController {
   ) {
     const result = await this.cycles.open(planId, body.year, caller);
     res.status(result.created ? 201 : 200);
-    return { planId: result.planId, year: result.year, obligations: result.obligations };
+    const { planId: id, year, obligations, roster } = result;
+    return { planId: id, year, obligations, roster };
   }
 
   @Get(':year')

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DateTime } from 'luxon';
+import { cycleRoster } from '../agencies/plan-agencies.js';
 import { AppModule } from '../app.module.js';
 import { UsageError } from '../cli/errors.js';
 import { VirtualClock } from '../clock/clocks.js';
@@ -230,7 +231,11 @@ class Simulation {
     private readonly db: Database,
   ) {
     this.zone = plan.definition.cycle.timeZone;
-    this.roster = plan.definition.agencies.filter((a) => a.reports);
+    // The cycle's roster (the plan's agencies as of 1 January, through the agency registry).
+    this.roster = cycleRoster(plan, options.year).entries.map((e) => ({
+      ...plan.agencies.get(e.code)!,
+      kind: e.kind,
+    }));
     this.rank = new Map(this.roster.map((a, i) => [a.code, i]));
   }
 

@@ -20,6 +20,8 @@ export interface ReplayResult {
   state: EngineState | null;
   machineVersion: string | null;
   eventsApplied: number;
+  /** The agency the obligation belongs to: the one it was opened for, or its last TRANSFER's. */
+  agencyCode: string | null;
 }
 
 /** Events that a replay as of `at` (effective time) and `asRecordedAt` (what was known) keeps. */
@@ -37,29 +39,36 @@ export function eventsAsOf<E extends ReplayEvent>(
 
 /**
  * Replays events in seq order. The first must be OBLIGATION_OPENED (its payload's dueAt starts
- * the machine); MIGRATED { to } moves the state to another machine version unchanged.
+ * the machine, its agencyCode names the agency); MIGRATED { to } moves the state to another
+ * machine version unchanged; TRANSFER { toAgency } moves the obligation to another agency.
  * Throws (with the seq) when an event does not fit the state: the history is then not valid.
  */
 export function replay(events: readonly ReplayEvent[]): ReplayResult {
   let cursor: ReplayCursor | null = null;
   let machineVersion: string | null = null;
+  let agencyCode: string | null = null;
   let applied = 0;
   for (const e of inSeqOrder(events)) {
     if (e.type === 'OBLIGATION_OPENED') {
       machineVersion = e.machineVersion;
       cursor = ReplayCursor.start(machineVersion, { dueAt: String(e.payload.dueAt) });
+      agencyCode = typeof e.payload.agencyCode === 'string' ? e.payload.agencyCode : null;
     } else if (!cursor || !machineVersion) {
       throw new Error(`event ${e.seq} (${e.type}) comes before OBLIGATION_OPENED`);
     } else if (e.type === 'MIGRATED') {
       machineVersion = String(e.payload.to); // the stage and context carry over unchanged
     } else {
-      const { dueAt, ...payload } = e.payload;
+      // What the service added to the stored payload goes back beside it.
+      const { dueAt, ...rest } = e.payload;
+      const { fromAgency, ...transferPayload } = rest;
+      const transfer = e.type === 'TRANSFER';
       const event = {
         type: e.type,
-        payload,
+        payload: transfer ? transferPayload : rest,
         effectiveAt: e.effectiveAt,
         actor: e.actor,
         ...(typeof dueAt === 'string' && e.type === 'EXTEND_DEADLINE' ? { dueAt } : {}),
+        ...(transfer && typeof fromAgency === 'string' ? { fromAgency } : {}),
       } as MachineEvent;
       try {
         cursor.apply(e.machineVersion, event);
@@ -69,10 +78,13 @@ export function replay(events: readonly ReplayEvent[]): ReplayResult {
         });
       }
     }
+    if (e.type === 'TRANSFER' && typeof e.payload.toAgency === 'string') {
+      agencyCode = e.payload.toAgency;
+    }
     applied += 1;
   }
   const state: EngineState | null = cursor ? cursor.state : null;
-  return { state, machineVersion, eventsApplied: applied };
+  return { state, machineVersion, eventsApplied: applied, agencyCode };
 }
 
 /** The events sorted by seq; the list itself when it already is (the verifier reads them so). */

@@ -42,6 +42,8 @@ export interface StoredObligation {
   snapshot: { value: unknown; context: unknown };
   version: number;
   machineVersion: string;
+  /** The stored agency; when given, it must be the one the events give (opened for, or transferred to). */
+  agencyCode?: string;
 }
 
 function problem(
@@ -143,7 +145,8 @@ function seqOfReplayError(message: string): number | null {
 
 /**
  * Replays the events (each under its machine version) and compares the result with the stored
- * obligation: stage, snapshot (stage and context), machine version, and version = last seq.
+ * obligation: stage, snapshot (stage and context), machine version, agency (when given), and
+ * version = last seq.
  */
 export function checkReplay(o: StoredObligation, events: readonly StoredEvent[]): AuditProblem[] {
   const lastSeq = events.length ? events[events.length - 1]!.seq : null;
@@ -187,6 +190,9 @@ export function checkReplay(o: StoredObligation, events: readonly StoredEvent[])
     differences.push(
       `machine version: stored ${o.machineVersion}, replayed ${result.machineVersion ?? 'none'}`,
     );
+  }
+  if (o.agencyCode !== undefined && result.agencyCode !== o.agencyCode) {
+    differences.push(`agency: stored ${o.agencyCode}, replayed ${result.agencyCode ?? 'none'}`);
   }
   if (o.version !== lastSeq) {
     differences.push(`version: stored ${o.version}, the history ends at seq ${lastSeq}`);
