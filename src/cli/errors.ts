@@ -32,6 +32,8 @@ const CLI_NAMES: Record<string, string> = {
   username: '<username>',
   role: '--role',
   agencyCode: '--agency',
+  // dondoc report
+  at: '--at',
 };
 
 function fieldLines(fields: unknown): string[] {

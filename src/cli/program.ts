@@ -7,6 +7,7 @@ import { registerCycleCommands } from './commands/cycle-open.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerObligationCommands } from './commands/obligations-list.js';
 import { registerPlanCommands } from './commands/plan-validate.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerUserCommands } from './commands/users.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerSimulateCommand(program);
   registerMigrateCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

@@ -79,16 +79,16 @@ export class ReportsService {
   }
 
   /**
-   * One document of the cycle. The documents cover every agency, so an officer (who sees only
-   * their own agency's obligations) may not have them.
+   * Documents of the cycle, all from one snapshot (so they show the same data). They cover every
+   * agency, so an officer (who sees only their own agency's obligations) may not have them.
    */
-  async render(
-    kind: ReportKind,
+  async renderAll(
+    kinds: readonly ReportKind[],
     planId: string,
     year: number,
     at: string | undefined,
     caller: Caller,
-  ): Promise<ReportFile> {
+  ): Promise<ReportFile[]> {
     if (caller.role === 'officer') {
       throw new DomainError(
         ErrorCode.FORBIDDEN,
@@ -96,14 +96,30 @@ export class ReportsService {
       );
     }
     const { input, namer } = await this.input(planId, year, at);
-    const spec = KINDS[kind];
-    const rendered = await spec.render(input, { namer });
-    const fileName = `${spec.title} ${planId} năm ${year}.${kind}`;
-    return {
-      ...rendered,
-      contentType: spec.contentType,
-      fileName,
-      asciiFileName: asciiName(fileName),
-    };
+    const files: ReportFile[] = [];
+    for (const kind of kinds) {
+      const spec = KINDS[kind];
+      const rendered = await spec.render(input, { namer });
+      const fileName = `${spec.title} ${planId} năm ${year}.${kind}`;
+      files.push({
+        ...rendered,
+        contentType: spec.contentType,
+        fileName,
+        asciiFileName: asciiName(fileName),
+      });
+    }
+    return files;
+  }
+
+  /** One document of the cycle (see renderAll). */
+  async render(
+    kind: ReportKind,
+    planId: string,
+    year: number,
+    at: string | undefined,
+    caller: Caller,
+  ): Promise<ReportFile> {
+    const [file] = await this.renderAll([kind], planId, year, at, caller);
+    return file!;
   }
 }
