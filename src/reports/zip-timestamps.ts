@@ -55,9 +55,18 @@ export function fixZipTimestamps(bytes: Uint8Array, at: WallTime): Buffer {
   return zip;
 }
 
-/** fixZipTimestamps with the wall time of the instant `at` (ISO) in `zone`. */
+/**
+ * fixZipTimestamps with the wall time of the instant `at` (ISO) in `zone`; an instant outside
+ * what zip can store (1980–2107) is clamped to its nearest end.
+ */
 export function stampPackage(bytes: Uint8Array, at: string, zone: string): Buffer {
-  const t = DateTime.fromISO(at, { zone: 'utc' }).setZone(zone);
+  const first = DateTime.fromObject({ year: 1980, month: 1, day: 1 }, { zone });
+  const last = DateTime.fromObject(
+    { year: 2107, month: 12, day: 31, hour: 23, minute: 59 },
+    { zone },
+  );
+  const wall = DateTime.fromISO(at, { zone: 'utc' }).setZone(zone);
+  const t = wall < first ? first : wall > last ? last : wall;
   return fixZipTimestamps(bytes, {
     year: t.year,
     month: t.month,

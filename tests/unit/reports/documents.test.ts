@@ -333,4 +333,12 @@ describe('the same data always gives the same document', () => {
     expect(b.at).toBe(later);
     expect(lines(await docxText(b.bytes))).toContain('Thanh Hóa, ngày 21 tháng 11 năm 2024');
   });
+
+  it('an as-of before 1980, which zip cannot store, still renders (entries dated 1/1/1980)', async () => {
+    const doc = await renderConsolidatedReportDocx(input({ at: '1975-04-30T04:00:00.000Z' }), {
+      namer,
+    });
+    for (const e of zipEntries(doc.bytes)) expect([e.time, e.date]).toEqual([0, (1 << 5) | 1]);
+    expect(lines(await docxText(doc.bytes))).toContain('Thanh Hóa, ngày 30 tháng 4 năm 1975');
+  });
 });
