@@ -10,7 +10,9 @@ import {
   AlignmentType,
   BorderStyle,
   Document,
+  Header,
   Packer,
+  PageNumber,
   Paragraph,
   Table,
   TableCell,
@@ -97,9 +99,9 @@ function sectionHeading(text: string): Paragraph {
   return body([run(text, { bold: true })], { spacing: { before: 120, after: 120 } });
 }
 
-/** The short solid line under the heading parts and the trích yếu (a third of `width` wide). */
-function rule(width: number): Paragraph {
-  const side = Math.round(width / 3);
+/** A centred solid line, `share` of `width` long, under a heading part or the trích yếu. */
+function rule(width: number, share: number): Paragraph {
+  const side = Math.round((width * (1 - share)) / 2);
   return new Paragraph({
     spacing: { before: 0, after: 0, line: 240 },
     indent: { left: side, right: side },
@@ -141,13 +143,14 @@ function heading(c: ReportContent): Table {
     [
       centered(headingName(input.issuingBody.parent), { size: SIZE.heading }),
       centered(headingName(input.issuingBody.name), { size: SIZE.heading, bold: true }),
-      rule(leftWidth),
+      rule(leftWidth, 1 / 3),
       centered(number, { size: SIZE.heading }, { spacing: { before: 120, after: 0 } }),
     ],
     [
       centered('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', { size: SIZE.heading, bold: true }),
       centered('Độc lập - Tự do - Hạnh phúc', { size: SIZE.body, bold: true }),
-      rule(TEXT_WIDTH - leftWidth),
+      // As long as the tiêu ngữ (about 6.5 cm at 14 pt).
+      rule(TEXT_WIDTH - leftWidth, 0.65),
       centered(
         placeAndDate(input.place, c.asOf.date),
         { italics: true },
@@ -168,7 +171,7 @@ function titleBlock(c: ReportContent): Paragraph[] {
     centered(`(Số liệu tính đến ${hour} giờ ${minute} phút ngày ${ddmmyyyy(c.asOf.date)})`, {
       italics: true,
     }),
-    rule(TEXT_WIDTH),
+    rule(TEXT_WIDTH, 1 / 3),
     new Paragraph({ spacing: { before: 0, after: 120 }, children: [] }),
   ];
 }
@@ -383,7 +386,21 @@ export async function renderConsolidatedReportDocx(
     styles: { default: { document: { run: { font: FONT, size: SIZE.body } } } },
     sections: [
       {
-        properties: { page: { size: PAGE, margin: MARGIN } },
+        // Nghị định 30: page numbers centred at the top, from the second page on.
+        properties: { page: { size: PAGE, margin: MARGIN }, titlePage: true },
+        headers: {
+          first: new Header({ children: [] }),
+          default: new Header({
+            children: [
+              new Paragraph({
+                alignment: AlignmentType.CENTER,
+                children: [
+                  new TextRun({ children: [PageNumber.CURRENT], font: FONT, size: SIZE.heading }),
+                ],
+              }),
+            ],
+          }),
+        },
         children: [
           heading(c),
           ...titleBlock(c),

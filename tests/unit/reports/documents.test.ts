@@ -167,7 +167,7 @@ describe('the consolidated report (DOCX)', () => {
     );
   });
 
-  it('is A4 in Times New Roman with margins top/bottom 20, left 30, right 15 mm', async () => {
+  it('is A4 in Times New Roman with margins top/bottom 20, left 30, right 15 mm, numbered from page 2', async () => {
     const { bytes } = await renderConsolidatedReportDocx(input(), { namer });
     const xml = zipText(bytes, 'word/document.xml');
     expect(xml).toMatch(/<w:pgSz w:w="11906" w:h="16838"/);
@@ -183,6 +183,13 @@ describe('the consolidated report (DOCX)', () => {
     expect(mm(margins[2]!)).toBeGreaterThanOrEqual(15);
     expect(mm(margins[2]!)).toBeLessThanOrEqual(20);
     expect(zipText(bytes, 'word/styles.xml')).toContain('w:ascii="Times New Roman"');
+    // Page numbers centred at the top from page 2: the first page has its own, empty header.
+    expect(xml).toContain('<w:titlePg/>');
+    const headers = zipEntries(bytes).filter((e) => e.name.startsWith('word/header'));
+    expect(headers.map((e) => /<w:instrText[^>]*>PAGE</.test(e.data.toString())).sort()).toEqual([
+      false,
+      true,
+    ]);
   });
 
   it('prints the recorded consolidated report number once the cycle is reported', async () => {
