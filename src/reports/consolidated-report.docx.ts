@@ -8,26 +8,34 @@
  */
 import {
   AlignmentType,
-  BorderStyle,
   Document,
-  Header,
   Packer,
-  PageNumber,
   Paragraph,
   Table,
   TableCell,
   TableLayoutType,
   TableRow,
-  TextRun,
   VerticalAlign,
   WidthType,
-  type IParagraphOptions,
 } from 'docx';
 import { STATUSES } from '../core/deadline/obligation-status.js';
 import type { Tally } from '../core/stats/cycle-stats.js';
 import { STATUS_LABELS_VI } from '../core/stats/labels.js';
+import {
+  body,
+  centered,
+  coreProperties,
+  FONT,
+  heading,
+  pageSetup,
+  rule,
+  run,
+  signatureBlock,
+  SIZE,
+  TEXT_WIDTH,
+  type RunStyle,
+} from './administrative-docx.js';
 import type { AgencyNamer } from './agency-namer.js';
-import { stampPackage } from './zip-timestamps.js';
 import {
   reportContent,
   type RenderedDocument,
@@ -35,130 +43,14 @@ import {
   type ReportInput,
   type ReportRow,
 } from './report-content.js';
-import {
-  ddmmyyyy,
-  headingName,
-  lowerFirst,
-  percent,
-  placeAndDate,
-  shortName,
-} from './vietnamese-format.js';
+import { ddmmyyyy, lowerFirst, percent, shortName } from './vietnamese-format.js';
+import { stampPackage } from './zip-timestamps.js';
 
 export const DOCX_CONTENT_TYPE =
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
-const FONT = 'Times New Roman';
-/** Half-points. */
-const SIZE = { body: 28, heading: 26, table: 24, recipients: 22, note: 20 } as const;
-const PAGE = { width: 11906, height: 16838 }; // A4 in twips
-/** Millimetres → twips, rounded up so a margin is never below its minimum. */
-const mm = (n: number) => Math.ceil((n * 1440) / 25.4);
-/** Nghị định 30: top and bottom 20–25 mm, left 30–35 mm, right 15–20 mm. */
-const MARGIN = { top: mm(20), bottom: mm(20), left: mm(30), right: mm(15) };
-const TEXT_WIDTH = PAGE.width - MARGIN.left - MARGIN.right;
-const NO_BORDERS = {
-  top: { style: BorderStyle.NONE, size: 0, color: 'FFFFFF' },
-  bottom: { style: BorderStyle.NONE, size: 0, color: 'FFFFFF' },
-  left: { style: BorderStyle.NONE, size: 0, color: 'FFFFFF' },
-  right: { style: BorderStyle.NONE, size: 0, color: 'FFFFFF' },
-  insideHorizontal: { style: BorderStyle.NONE, size: 0, color: 'FFFFFF' },
-  insideVertical: { style: BorderStyle.NONE, size: 0, color: 'FFFFFF' },
-};
-
-interface RunStyle {
-  bold?: boolean;
-  italics?: boolean;
-  size?: number;
-}
-
-function run(text: string, style: RunStyle = {}): TextRun {
-  return new TextRun({ text, font: FONT, size: style.size ?? SIZE.body, ...style });
-}
-
-function centered(text: string, style: RunStyle = {}, options: IParagraphOptions = {}): Paragraph {
-  return new Paragraph({
-    alignment: AlignmentType.CENTER,
-    spacing: { before: 0, after: 0 },
-    ...options,
-    children: [run(text, style)],
-  });
-}
-
-/** A body paragraph: justified, first line indented 1 cm, 6 pt after. */
-function body(children: TextRun[] | string, options: IParagraphOptions = {}): Paragraph {
-  return new Paragraph({
-    alignment: AlignmentType.JUSTIFIED,
-    indent: { firstLine: mm(10) },
-    spacing: { before: 0, after: 120, line: 312 },
-    ...options,
-    children: typeof children === 'string' ? [run(children)] : children,
-  });
-}
-
 function sectionHeading(text: string): Paragraph {
   return body([run(text, { bold: true })], { spacing: { before: 120, after: 120 } });
-}
-
-/** A centred solid line, `share` of `width` long, under a heading part or the trích yếu. */
-function rule(width: number, share: number): Paragraph {
-  const side = Math.round((width * (1 - share)) / 2);
-  return new Paragraph({
-    spacing: { before: 0, after: 0, line: 240 },
-    indent: { left: side, right: side },
-    border: { top: { style: BorderStyle.SINGLE, size: 6, color: '000000', space: 1 } },
-    children: [],
-  });
-}
-
-function plainCell(children: Paragraph[], width: number): TableCell {
-  return new TableCell({
-    children,
-    width: { size: width, type: WidthType.DXA },
-    borders: {
-      top: NO_BORDERS.top,
-      bottom: NO_BORDERS.bottom,
-      left: NO_BORDERS.left,
-      right: NO_BORDERS.right,
-    },
-  });
-}
-
-function twoColumns(left: Paragraph[], right: Paragraph[], leftWidth: number): Table {
-  const rightWidth = TEXT_WIDTH - leftWidth;
-  return new Table({
-    layout: TableLayoutType.FIXED,
-    width: { size: TEXT_WIDTH, type: WidthType.DXA },
-    columnWidths: [leftWidth, rightWidth],
-    borders: NO_BORDERS,
-    rows: [new TableRow({ children: [plainCell(left, leftWidth), plainCell(right, rightWidth)] })],
-  });
-}
-
-/** Heading: issuing body under its parent, number line | Quốc hiệu, Tiêu ngữ, place and date. */
-function heading(c: ReportContent): Table {
-  const input = c.input;
-  const leftWidth = Math.round(TEXT_WIDTH * 0.4);
-  const number = input.consolidatedReport ? `Số: ${input.consolidatedReport.ref}` : 'Số: …/BC-…';
-  return twoColumns(
-    [
-      centered(headingName(input.issuingBody.parent), { size: SIZE.heading }),
-      centered(headingName(input.issuingBody.name), { size: SIZE.heading, bold: true }),
-      rule(leftWidth, 1 / 3),
-      centered(number, { size: SIZE.heading }, { spacing: { before: 120, after: 0 } }),
-    ],
-    [
-      centered('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', { size: SIZE.heading, bold: true }),
-      centered('Độc lập - Tự do - Hạnh phúc', { size: SIZE.body, bold: true }),
-      // As long as the tiêu ngữ (about 6.5 cm at 14 pt).
-      rule(TEXT_WIDTH - leftWidth, 0.65),
-      centered(
-        placeAndDate(input.place, c.asOf.date),
-        { italics: true },
-        { spacing: { before: 120, after: 0 } },
-      ),
-    ],
-    leftWidth,
-  );
 }
 
 function titleBlock(c: ReportContent): Paragraph[] {
@@ -192,7 +84,8 @@ function gridCell(text: string, width: number, style: RunStyle = {}, left = fals
 
 /** Bảng: the four statuses by agency group, then the totals. */
 function statusTable(c: ReportContent): Table {
-  const widths = [2455, 900, 1100, 1100, 1100, 1100, 1600];
+  const figures = [900, 1100, 1100, 1100, 1100, 1600];
+  const widths = [TEXT_WIDTH - figures.reduce((a, b) => a + b, 0), ...figures];
   const header = [
     'Nhóm cơ quan, đơn vị',
     'Tổng số',
@@ -307,32 +200,6 @@ function overdueSection(c: ReportContent): Paragraph[] {
   return out;
 }
 
-function signatureBlock(c: ReportContent): Table {
-  const leftWidth = Math.round(TEXT_WIDTH * 0.45);
-  const s = c.input.signer;
-  const recipients = [`- ${shortName(c.input.recipient.name)} (để báo cáo);`, '- Lưu: VT, ….'];
-  const left = [
-    new Paragraph({
-      spacing: { before: 0, after: 0 },
-      children: [run('Nơi nhận:', { bold: true, italics: true, size: SIZE.table })],
-    }),
-    ...recipients.map(
-      (r) =>
-        new Paragraph({
-          spacing: { before: 0, after: 0 },
-          children: [run(r, { size: SIZE.recipients })],
-        }),
-    ),
-  ];
-  const right = [
-    ...s.authority.split(' / ').map((line) => centered(line, { bold: true })),
-    ...(s.title ? [centered(s.title, { bold: true })] : []),
-    ...[1, 2, 3, 4].map(() => centered('')),
-    centered(s.name ?? '', { bold: true }),
-  ];
-  return twoColumns(left, right, leftWidth);
-}
-
 function dataNote(c: ReportContent): Paragraph {
   return new Paragraph({
     spacing: { before: 360, after: 0 },
@@ -344,26 +211,6 @@ function dataNote(c: ReportContent): Paragraph {
       ),
     ],
   });
-}
-
-/** The docProps/core.xml part, with the as-of instant as created and modified. */
-function coreProperties(c: ReportContent, title: string): string {
-  const at = c.input.at.replace(/\.\d{3}Z$/, 'Z');
-  const esc = (s: string) =>
-    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  return (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
-    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" ' +
-    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" ' +
-    'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
-    `<dc:title>${esc(title)}</dc:title>` +
-    `<dc:creator>dondoc</dc:creator>` +
-    `<dc:description>${esc(`Số liệu tính đến ${c.input.at}; SHA-256 ${c.contentHash}`)}</dc:description>` +
-    `<cp:lastModifiedBy>dondoc</cp:lastModifiedBy>` +
-    `<dcterms:created xsi:type="dcterms:W3CDTF">${at}</dcterms:created>` +
-    `<dcterms:modified xsi:type="dcterms:W3CDTF">${at}</dcterms:modified>` +
-    '</cp:coreProperties>'
-  );
 }
 
 /**
@@ -386,35 +233,36 @@ export async function renderConsolidatedReportDocx(
     styles: { default: { document: { run: { font: FONT, size: SIZE.body } } } },
     sections: [
       {
-        // Nghị định 30: page numbers centred at the top, from the second page on.
-        properties: { page: { size: PAGE, margin: MARGIN }, titlePage: true },
-        headers: {
-          first: new Header({ children: [] }),
-          default: new Header({
-            children: [
-              new Paragraph({
-                alignment: AlignmentType.CENTER,
-                children: [
-                  new TextRun({ children: [PageNumber.CURRENT], font: FONT, size: SIZE.heading }),
-                ],
-              }),
-            ],
-          }),
-        },
+        ...pageSetup(),
         children: [
-          heading(c),
+          heading({
+            body: input.issuingBody,
+            number: input.consolidatedReport ? `Số: ${input.consolidatedReport.ref}` : 'Số: …/BC-…',
+            place: input.place,
+            date: c.asOf.date,
+          }),
           ...titleBlock(c),
           ...summarySection(c),
           ...resultsSection(c),
           ...overdueSection(c),
-          signatureBlock(c),
+          signatureBlock({
+            recipients: [`- ${shortName(input.recipient.name)} (để báo cáo);`],
+            ...input.signer,
+          }),
           dataNote(c),
         ],
       },
     ],
   });
   const packed = await Packer.toBuffer(doc, false, [
-    { path: 'docProps/core.xml', data: coreProperties(c, title) },
+    {
+      path: 'docProps/core.xml',
+      data: coreProperties({
+        title,
+        description: `Số liệu tính đến ${input.at}; SHA-256 ${c.contentHash}`,
+        at: input.at,
+      }),
+    },
   ]);
   return {
     bytes: stampPackage(packed, input.at, input.timeZone),
