@@ -352,5 +352,51 @@ describeEachDatabase('statistics and the report to UBND', (dialect) => {
       ).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(await everything()).toEqual(before);
     });
+
+    it('two reports at once: one moves the obligations, the other answers repeated or conflicts', async () => {
+      const opened = await h.app.get(CycleService).open(PLAN, 2025, admin);
+      const of = Object.fromEntries(opened.obligations.map((o) => [o.agencyCode, o.id]));
+      for (const code of ['SO_YTE', 'TX_BIMSON']) {
+        const id = of[code]!;
+        await cmd.execute({
+          obligationId: id,
+          type: 'START_IMPLEMENTATION',
+          caller: officerOf(code),
+          payload: { planRef: 'KH' },
+        });
+        await cmd.execute({
+          obligationId: id,
+          type: 'SUBMIT_REPORT',
+          caller: officerOf(code),
+          payload: { reportRef: 'BC' },
+        });
+        await cmd.execute({ obligationId: id, type: 'AGGREGATE', caller: aggregator, payload: {} });
+      }
+      const service = h.app.get(ReportToUbndService);
+      const outcomes = await Promise.allSettled([
+        service.report(PLAN, 2025, '2/BC-SNN', aggregator),
+        service.report(PLAN, 2025, '2/BC-SNN', aggregator),
+        service.report(PLAN, 2025, '3/BC-SNN', aggregator),
+      ]);
+      const done = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      const failed = outcomes.flatMap((o) =>
+        o.status === 'rejected' ? [o.reason as DomainError] : [],
+      );
+      const first = done.find((r) => !r.repeated);
+      // The first to run decides the ref; the others repeat it or conflict with it.
+      expect(done.filter((r) => !r.repeated)).toHaveLength(1);
+      expect(failed.map((e) => e.code)).toEqual(failed.map(() => 'ALREADY_REPORTED'));
+      expect(done.length + failed.length).toBe(3);
+      expect(first!.reported.map((r) => r.agencyCode).sort()).toEqual(['SO_YTE', 'TX_BIMSON']);
+      const events = await h.app
+        .get(Database)
+        .read((sql) =>
+          sql.query<{ obligation_id: string }>(
+            `SELECT obligation_id FROM obligation_events WHERE type = 'REPORT_TO_UBND' AND obligation_id IN (?, ?)`,
+            [of.SO_YTE, of.TX_BIMSON],
+          ),
+        );
+      expect(events).toHaveLength(2);
+    });
   });
 });
