@@ -122,7 +122,13 @@ function summarySection(c: ReportContent): Array<Paragraph | Table> {
   const t = c.statistics.totals;
   const done = t.byStatus.DONE_ON_TIME + t.byStatus.DONE_LATE;
   const open = t.byStatus.IN_PROGRESS_ON_TIME + t.byStatus.IN_PROGRESS_OVERDUE;
+  const input = c.input;
   const parts: Array<Paragraph | Table> = [
+    body(
+      `Thực hiện Kế hoạch ${lowerFirst(input.planTitle)} của ${input.planIssuer}, ` +
+        `${input.issuingBody.name} tổng hợp kết quả thực hiện năm ${input.year} ` +
+        `của các cơ quan, đơn vị như sau:`,
+    ),
     sectionHeading('I. TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC CƠ QUAN, ĐƠN VỊ'),
     body(
       `Tổng số cơ quan, đơn vị phải báo cáo: ${t.total - t.withdrawn - t.notOpened}. ` +

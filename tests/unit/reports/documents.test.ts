@@ -87,6 +87,13 @@ describe('the consolidated report (DOCX)', () => {
         'trong giai đoạn mới năm 2024',
       '(Số liệu tính đến 10 giờ 00 phút ngày 20/11/2024)',
     ]);
+    expect(text[9]).toBe(
+      'Thực hiện Kế hoạch thực hiện Nghị quyết số 46-NQ/TW của Bộ Chính trị và Chương trình hành ' +
+        'động số 60-CTr/TU ngày 23/02/2024 của Ban Thường vụ Tỉnh ủy về đổi mới, nâng cao chất ' +
+        'lượng hoạt động của Hội Nông dân Việt Nam đáp ứng yêu cầu nhiệm vụ cách mạng trong giai ' +
+        'đoạn mới của Ủy ban nhân dân tỉnh Thanh Hóa, Sở Nông nghiệp và Phát triển nông thôn tổng ' +
+        'hợp kết quả thực hiện năm 2024 của các cơ quan, đơn vị như sau:',
+    );
     expect(text.join('\n')).toBe(text.join('\n').normalize('NFC'));
   });
 
