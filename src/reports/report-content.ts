@@ -77,7 +77,10 @@ export interface ReportRow {
 export interface ReportContent {
   input: ReportInput;
   statistics: CycleStatistics;
-  /** The breakdown; `subset` marks a bucket chosen by tag, inside another (the poor districts). */
+  /**
+   * The non-empty buckets of the breakdown; `subset` marks one chosen by tag, inside another (the
+   * poor districts).
+   */
   groups: Array<GroupTally & { subset: boolean }>;
   rows: ReportRow[];
   /** The as-of instant in the zone. */
@@ -148,7 +151,10 @@ export function reportContent(input: ReportInput, namer: AgencyNamer): ReportCon
   return {
     input,
     statistics,
-    groups: statistics.byGroup.map((g) => ({ ...g, subset: subsets.has(g.key) })),
+    // A bucket without obligations (e.g. districts once they are abolished) is not printed.
+    groups: statistics.byGroup
+      .filter((g) => g.total > 0)
+      .map((g) => ({ ...g, subset: subsets.has(g.key) })),
     rows,
     asOf: localDateTime(input.at, input.timeZone),
     contentHash: sha256Hex(canonicalJson(shown)),

@@ -199,6 +199,21 @@ describe('the consolidated report (DOCX)', () => {
     ]);
   });
 
+  it('leaves out groups without obligations (a year without districts)', async () => {
+    const base = input();
+    const noDistricts = {
+      ...base,
+      obligations: base.obligations.filter((o) => o.group !== 'district'),
+    };
+    const text = lines(
+      await docxText((await renderConsolidatedReportDocx(noDistricts, { namer })).bytes),
+    );
+    expect(text).not.toContain('UBND các huyện, thị xã, thành phố');
+    expect(text).not.toContain('Trong đó: Các huyện nghèo');
+    const total = text.indexOf('Tổng cộng');
+    expect(text.slice(total, total + 2)).toEqual(['Tổng cộng', '27']);
+  });
+
   it('prints the recorded consolidated report number once the cycle is reported', async () => {
     const doc = await renderConsolidatedReportDocx(
       input({ consolidatedReport: { ref: '15/BC-SNN', reportedAt: AT } }),
