@@ -33,7 +33,9 @@ import { createValidationPipe } from './common/validation.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import type { Clock } from './core/clock.js';
 import { CycleScheduler } from './cycles/cycle-scheduler.service.js';
+import { CycleStatsService } from './cycles/cycle-stats.service.js';
 import { CycleService } from './cycles/cycle.service.js';
+import { ReportToUbndService } from './cycles/report-to-ubnd.service.js';
 import { CyclesController } from './cycles/cycles.controller.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -48,6 +50,9 @@ import {
   NOTIFICATION_SCHEDULED_PROVIDERS,
 } from './notifications/notifications.module-parts.js';
 import { PlansController } from './plans/plans.controller.js';
+import { agencyNamerProvider } from './reports/agency-namer.js';
+import { ReportsController } from './reports/reports.controller.js';
+import { ReportsService } from './reports/reports.service.js';
 import { calendarProvider } from './calendar/calendar.provider.js';
 import { EscalationQueryService } from './timers/escalation-query.service.js';
 import { EscalationsController } from './timers/escalations.controller.js';
@@ -124,6 +129,7 @@ export class AppModule {
         CycleStatusController,
         ExportController,
         AgenciesController,
+        ReportsController,
       ],
       providers: [
         AgencyRegistryService,
@@ -146,6 +152,10 @@ export class AppModule {
         MigrationService,
         ReplayQueryService,
         ExportService,
+        agencyNamerProvider,
+        CycleStatsService,
+        ReportToUbndService,
+        ReportsService,
         ...(scheduler
           ? [
               CycleScheduler,
@@ -168,6 +178,9 @@ export class AppModule {
         CycleService,
         SweepService,
         TimerService,
+        CycleStatsService,
+        ReportToUbndService,
+        ReportsService,
       ],
     };
   }

@@ -35,6 +35,8 @@ const CLI_NAMES: Record<string, string> = {
   // dondoc agencies apply-succession
   date: '--date',
   plan: '--plan',
+  // dondoc report
+  at: '--at',
 };
 
 function fieldLines(fields: unknown): string[] {

@@ -8,6 +8,7 @@ import { registerCycleCommands } from './commands/cycle-open.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerObligationCommands } from './commands/obligations-list.js';
 import { registerPlanCommands } from './commands/plan-validate.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerUserCommands } from './commands/users.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerMigrateCommand(program);
   registerAgencyCommands(program);
+  registerReportCommand(program);
   return program;
 }
 

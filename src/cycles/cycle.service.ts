@@ -7,12 +7,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
 import { civilDateOf, resolveReportDue, startOfYear } from '../core/deadline/due-date.js';
-import { STATUSES, statusOf, type Status } from '../core/deadline/obligation-status.js';
 import { GENESIS_HASH } from '../core/audit/event-hash.js';
-import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { startObligation } from '../core/machine/obligation-engine.js';
-import { STAGES, type Stage } from '../core/machine/obligation-events.js';
-import { Database, intValue } from '../database/database.js';
+import { Database } from '../database/database.js';
 import {
   ObligationRepository,
   type ObligationRecord,
@@ -23,17 +21,6 @@ import { cycleRoster, describeRoster, type CycleRosterInfo } from '../agencies/p
 import { CALENDAR } from '../calendar/calendar.provider.js';
 import { TimerService } from '../timers/timer.service.js';
 import type { WorkingCalendar } from '../core/calendar/working-calendar.js';
-
-export interface CycleSummary {
-  planId: string;
-  year: number;
-  dueAt: string;
-  openedAt: string;
-  counts: { byStage: Record<Stage, number>; byStatus: Record<Status, number> };
-  /** Share of obligations past their deadline whose report is in; null when none is past it. */
-  completionRate: number | null;
-  overdue: string[];
-}
 
 @Injectable()
 export class CycleService {
@@ -153,53 +140,5 @@ export class CycleService {
       if (year < firstYear || (lastYear !== null && year > lastYear)) continue;
       await this.open(plan.definition.id, year, caller);
     }
-  }
-
-  async summary(planId: string, year: number): Promise<CycleSummary> {
-    this.plans.get(planId);
-    const now = this.clock.now().getTime();
-    const { cycle, items } = await this.db.read(async (sql) => {
-      const cycles = await sql.query(
-        `SELECT due_at, opened_at FROM cycles WHERE plan_id = ? AND year = ?`,
-        [planId, year],
-      );
-      const list = await ObligationRepository.list(
-        sql,
-        { planId, year, now },
-        { offset: 0, limit: 100000 },
-      );
-      return { cycle: cycles[0], items: list.items };
-    });
-    if (!cycle) {
-      throw new DomainError(ErrorCode.NOT_FOUND, `Cycle ${year} of plan "${planId}" is not open`, {
-        planId,
-        year,
-      });
-    }
-    const byStage = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
-    const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-    const overdue: string[] = [];
-    let pastDue = 0;
-    let donePastDue = 0;
-    for (const o of items) {
-      byStage[o.stage] += 1;
-      const status = statusOf(o.stage, o.snapshot.context, o.dueAt, now);
-      if (!status) continue;
-      byStatus[status] += 1;
-      if (status === 'IN_PROGRESS_OVERDUE') overdue.push(o.id);
-      if (now >= o.dueAt) {
-        pastDue += 1;
-        if (status === 'DONE_ON_TIME' || status === 'DONE_LATE') donePastDue += 1;
-      }
-    }
-    return {
-      planId,
-      year,
-      dueAt: new Date(intValue(cycle.due_at)).toISOString(),
-      openedAt: new Date(intValue(cycle.opened_at)).toISOString(),
-      counts: { byStage, byStatus },
-      completionRate: pastDue === 0 ? null : donePastDue / pastDue,
-      overdue,
-    };
   }
 }

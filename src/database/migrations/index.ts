@@ -5,6 +5,7 @@ import { TimerLookupIndex1733100000000 } from './1733100000000-timer-lookup-inde
 import { HashChains1733200000000 } from './1733200000000-hash-chains.js';
 import { Checkpoints1733300000000 } from './1733300000000-checkpoints.js';
 import { ObligationOriginAgency1733400000000 } from './1733400000000-obligation-origin-agency.js';
+import { ConsolidatedReport1733500000000 } from './1733500000000-consolidated-report.js';
 
 /** Every migration, oldest first. Both databases run the same list at start. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   HashChains1733200000000,
   Checkpoints1733300000000,
   ObligationOriginAgency1733400000000,
+  ConsolidatedReport1733500000000,
 ];
