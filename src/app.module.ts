@@ -34,6 +34,8 @@ import { CycleService } from './cycles/cycle.service.js';
 import { CyclesController } from './cycles/cycles.controller.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
+import { LifecycleService } from './health/lifecycle.service.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { MigrationService } from './migration/migration.service.js';
 import { CommandService } from './obligations/command.service.js';
 import { ObligationQueryService } from './obligations/obligation-query.service.js';
@@ -103,6 +105,7 @@ export class AppModule {
       imports: [
         ConfigModule.register(config, clock),
         DatabaseModule,
+        MetricsModule,
         JwtModule.register({}),
         ...(scheduler ? [ScheduleModule.forRoot()] : []),
       ],
@@ -122,6 +125,7 @@ export class AppModule {
         ExportController,
       ],
       providers: [
+        LifecycleService,
         PlanRegistry,
         UsersService,
         AuthService,
@@ -153,6 +157,7 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
       exports: [
+        LifecycleService,
         PlanRegistry,
         UsersService,
         CommandService,

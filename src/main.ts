@@ -4,12 +4,14 @@ import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config.js';
 import { SCHEDULER } from './core/access/caller.js';
 import { CycleService } from './cycles/cycle.service.js';
+import { installGracefulShutdown } from './health/graceful-shutdown.js';
 import { createHttpApp } from './http-app.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createHttpApp(config);
-  app.enableShutdownHooks();
+  // SIGTERM/SIGINT: stop taking work, finish what is in flight, drain the queue, then exit.
+  installGracefulShutdown(app, config);
   await app.init();
   if (config.openCurrentCycleAtStart) await app.get(CycleService).openCurrentCycles(SCHEDULER);
   await app.listen(config.port);

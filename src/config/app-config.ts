@@ -43,6 +43,10 @@ export interface AppConfig {
   auditKey: string | null;
   /** Open the current year's cycle of every plan at start. */
   openCurrentCycleAtStart: boolean;
+  /** Bearer token that may read `/metrics` from any address; null = loopback clients only. */
+  metricsToken: string | null;
+  /** How long a graceful shutdown may take before the process exits anyway, milliseconds. */
+  shutdownTimeoutMs: number;
 }
 
 const port = z
@@ -122,6 +126,16 @@ const schema = z.object({
   DONDOC_OPEN_CURRENT_CYCLE: z
     .enum(['true', 'false'], { message: 'expected "true" or "false"' })
     .optional(),
+  DONDOC_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,}$/, 'expected at least 32 visible ASCII characters')
+    .optional(),
+  DONDOC_SHUTDOWN_TIMEOUT: z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number of seconds')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 3600, 'expected 1 to 3600 seconds')
+    .optional(),
 });
 
 /** Reads and validates the environment; throws INVALID_CONFIGURATION naming every bad variable. */
@@ -163,6 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       v.DONDOC_CALENDAR_DIR ?? path.join(PACKAGE_ROOT, 'workflows', 'calendar'),
     ),
     openCurrentCycleAtStart: (v.DONDOC_OPEN_CURRENT_CYCLE ?? 'true') === 'true',
+    metricsToken: v.DONDOC_METRICS_TOKEN ?? null,
+    shutdownTimeoutMs: (v.DONDOC_SHUTDOWN_TIMEOUT ?? 30) * 1000,
   };
 }
 

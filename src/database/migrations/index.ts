@@ -4,6 +4,7 @@ import { TimersAndOutbox1733000000000 } from './1733000000000-timers-and-outbox.
 import { TimerLookupIndex1733100000000 } from './1733100000000-timer-lookup-index.js';
 import { HashChains1733200000000 } from './1733200000000-hash-chains.js';
 import { Checkpoints1733300000000 } from './1733300000000-checkpoints.js';
+import { OperationsIndexes1733450000000 } from './1733450000000-operations-indexes.js';
 
 /** Every migration, oldest first. Both databases run the same list at start. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   TimerLookupIndex1733100000000,
   HashChains1733200000000,
   Checkpoints1733300000000,
+  OperationsIndexes1733450000000,
 ];
