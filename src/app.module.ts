@@ -34,7 +34,7 @@ import { CycleService } from './cycles/cycle.service.js';
 import { CyclesController } from './cycles/cycles.controller.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
-import { LifecycleService } from './health/lifecycle.service.js';
+import { LifecycleModule } from './health/lifecycle.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MigrationService } from './migration/migration.service.js';
 import { CommandService } from './obligations/command.service.js';
@@ -105,6 +105,7 @@ export class AppModule {
       imports: [
         ConfigModule.register(config, clock),
         DatabaseModule,
+        LifecycleModule,
         MetricsModule,
         JwtModule.register({}),
         ...(scheduler ? [ScheduleModule.forRoot()] : []),
@@ -125,7 +126,6 @@ export class AppModule {
         ExportController,
       ],
       providers: [
-        LifecycleService,
         PlanRegistry,
         UsersService,
         AuthService,
@@ -157,7 +157,6 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
       exports: [
-        LifecycleService,
         PlanRegistry,
         UsersService,
         CommandService,

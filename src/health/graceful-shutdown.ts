@@ -5,7 +5,7 @@
  * which lets the SQLite write queue drain and commit first. The process exits 0, or 1 when
  * `DONDOC_SHUTDOWN_TIMEOUT` passed first. A second signal exits at once.
  */
-import { Logger, type INestApplication } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { LifecycleService } from './lifecycle.service.js';
 
@@ -17,7 +17,7 @@ export interface ShutdownOptions {
 
 /** Installs the signal handlers; returns the function they call (tests call it directly). */
 export function installGracefulShutdown(
-  app: INestApplication,
+  app: INestApplicationContext,
   config: Pick<AppConfig, 'shutdownTimeoutMs'>,
   options: ShutdownOptions = {},
 ): (signal: string) => Promise<void> {

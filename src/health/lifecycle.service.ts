@@ -15,7 +15,7 @@ const ANSWERED_WHILE_DRAINING = new Set(['/api/health/live', '/api/health/ready'
 @Injectable()
 export class LifecycleService {
   private isDraining = false;
-  private requests = 0;
+  private readonly requests = new Set<Response>();
   private readonly jobs = new Set<Promise<unknown>>();
   private waiters: Array<() => void> = [];
 
@@ -26,7 +26,7 @@ export class LifecycleService {
 
   /** HTTP requests accepted and not yet answered. */
   get requestsInFlight(): number {
-    return this.requests;
+    return this.requests.size;
   }
 
   /** Background jobs running now. */
@@ -36,6 +36,8 @@ export class LifecycleService {
 
   startDraining(): void {
     this.isDraining = true;
+    // Answers still to be written close their connection, so clients reconnect elsewhere.
+    for (const res of this.requests) if (!res.headersSent) res.setHeader('Connection', 'close');
     this.notify();
   }
 
@@ -71,13 +73,9 @@ export class LifecycleService {
       res.status(statusCode).json(body);
       return;
     }
-    this.requests += 1;
-    let finished = false;
+    this.requests.add(res);
     const done = (): void => {
-      if (finished) return;
-      finished = true;
-      this.requests -= 1;
-      if (this.draining) this.notify();
+      if (this.requests.delete(res) && this.draining) this.notify();
     };
     res.once('finish', done);
     res.once('close', done);
@@ -88,7 +86,7 @@ export class LifecycleService {
   /** Resolves once draining and no request nor job is left (or after `timeoutMs`: false). */
   async idle(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.requests > 0 || this.jobs.size > 0) {
+    while (this.requests.size > 0 || this.jobs.size > 0) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await new Promise<void>((resolve) => {

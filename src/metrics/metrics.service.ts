@@ -15,6 +15,7 @@ import { isDone } from '../core/deadline/obligation-status.js';
 import { DomainError } from '../core/errors.js';
 import { isEventType, STAGES } from '../core/machine/obligation-events.js';
 import { Database, intValue, type Sql } from '../database/database.js';
+import { LifecycleService } from '../health/lifecycle.service.js';
 import { PostgresDatabase } from '../database/postgres-database.js';
 import { SqliteDatabase } from '../database/sqlite-database.js';
 import { CommandObserver } from '../obligations/command.service.js';
@@ -80,6 +81,18 @@ export class MetricsService implements CommandObserver, SweepObserver, OnModuleI
     help: 'Units of work waiting in the SQLite queue (SQLite) or for a pooled connection (PostgreSQL)',
     registers: [this.registry],
   });
+  private readonly inFlight: Gauge = new Gauge({
+    name: 'dondoc_http_requests_in_flight',
+    help: 'HTTP requests accepted and not yet answered (this scrape included)',
+    registers: [this.registry],
+    collect: () => this.inFlight.set(this.lifecycle.requestsInFlight),
+  });
+  private readonly draining: Gauge = new Gauge({
+    name: 'dondoc_draining',
+    help: '1 while the server shuts down gracefully, else 0',
+    registers: [this.registry],
+    collect: () => this.draining.set(this.lifecycle.draining ? 1 : 0),
+  });
   private readonly timersFired = new Counter({
     name: 'dondoc_timers_fired_total',
     help: 'Timers (reminders, deadline passes, escalations) fired by this process',
@@ -117,6 +130,7 @@ export class MetricsService implements CommandObserver, SweepObserver, OnModuleI
   constructor(
     private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LifecycleService) private readonly lifecycle: LifecycleService,
   ) {}
 
   onModuleInit(): void {
