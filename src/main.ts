@@ -9,6 +9,14 @@ import { createHttpApp } from './http-app.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.databaseUrl && (!config.jwtSecret || !config.auditKey)) {
+    Logger.warn(
+      'DATABASE_URL is set but DONDOC_JWT_SECRET or DONDOC_AUDIT_KEY is not: this process uses a ' +
+        "secret generated into its own data folder, so replicas will not accept each other's " +
+        'tokens or checkpoints. Give every replica the same values (docs/deploy.md).',
+      'Main',
+    );
+  }
   const app = await createHttpApp(config);
   // SIGTERM/SIGINT: stop taking work, finish what is in flight, drain the queue, then exit.
   installGracefulShutdown(app, config);
