@@ -4,7 +4,7 @@
  * the scheduler alike.
  */
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
 import { civilDateOf, resolveExtendedDue } from '../core/deadline/due-date.js';
@@ -34,6 +34,15 @@ export interface Command {
   reason?: string;
   idempotencyKey?: string;
   caller: Caller;
+}
+
+/**
+ * Told of every finished `execute` (metrics). Called synchronously after the command's batch
+ * committed or failed; it must be cheap and must not throw.
+ */
+export abstract class CommandObserver {
+  /** `error` is null on success; `startedAt` is the `performance.now()` of the call. */
+  abstract commandFinished(type: string, error: unknown, startedAt: number): void;
 }
 
 /** How far `effectiveAt` may differ from now before it counts as backdated (clock skew). */
@@ -102,12 +111,17 @@ export class CommandService {
     private readonly plans: PlanRegistry,
     private readonly timers: TimerService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(CommandObserver) private readonly observer?: CommandObserver,
   ) {}
 
   async execute(cmd: Command): Promise<ObligationView> {
+    const startedAt = performance.now();
     try {
-      return await this.db.write((tx) => this.executeIn(tx, cmd));
+      const view = await this.db.write((tx) => this.executeIn(tx, cmd));
+      this.observer?.commandFinished(cmd.type, null, startedAt);
+      return view;
     } catch (error) {
+      this.observer?.commandFinished(cmd.type, error, startedAt);
       // The same key used concurrently for another obligation: the key's row already exists.
       if (cmd.idempotencyKey && isUniqueViolation(error)) {
         const prior = await this.db.read((sql) =>
