@@ -69,9 +69,7 @@ export function agencyLabel(
     // "nay là" only for the registry's one successor; a split agency's part, or an obligation an
     // administrator moved (an agency ended without successors), names who carries the task now.
     const theSuccessor = ended.successors.length === 1 && ended.successors[0]!.code === successor;
-    return theSuccessor
-      ? `${old} (nay là ${name})`
-      : `${old} (nhiệm vụ nay do ${name} thực hiện)`;
+    return theSuccessor ? `${old} (nay là ${name})` : `${old} (nhiệm vụ nay do ${name} thực hiện)`;
   }
   return `${old} (${sinceEnded(registry, ended, asOf)})`;
 }
