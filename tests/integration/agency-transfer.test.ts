@@ -83,6 +83,7 @@ describeEachDatabase('TRANSFER moves an obligation to another agency', (dialect)
     expect(view).toMatchObject({
       id: ids.SO_NNPTNT,
       agencyCode: 'SO_NNMT',
+      originAgencyCode: 'SO_NNPTNT',
       agencyName: 'Sở Nông nghiệp và Môi trường',
       stage: 'implementing',
       version: 3,
