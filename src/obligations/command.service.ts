@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
-import { civilDateOf, resolveExtendedDue } from '../core/deadline/due-date.js';
+import { resolveExtendedDue } from '../core/deadline/due-date.js';
 import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import {
   applyEvent,
@@ -19,7 +19,8 @@ import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import type { EventType, MachineEvent } from '../core/machine/obligation-events.js';
 import { Database, isUniqueViolation, type Sql } from '../database/database.js';
 import { TimerService } from '../timers/timer.service.js';
-import { PlanRegistry, type LoadedPlan } from '../plans/plan-registry.service.js';
+import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { checkTransferTarget } from '../agencies/transfer-target.js';
 import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
 
@@ -58,50 +59,6 @@ function requestHash(cmd: Command): string {
     cmd.reason ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('hex');
-}
-
-/**
- * The agency a TRANSFER moves the obligation to: another agency, valid at the transfer's
- * effective time in the plan's registry (or on the plan's roster, for a plan without one).
- * AGENCY_NOT_VALID (422) otherwise.
- */
-function checkTransferTarget(
-  plan: LoadedPlan,
-  fromAgency: string,
-  payload: { toAgency: string },
-  effectiveAt: number,
-): string {
-  const { toAgency } = payload;
-  const zone = plan.registry?.definition.timeZone ?? plan.definition.cycle.timeZone;
-  const date = civilDateOf(new Date(effectiveAt), zone);
-  const refuse = (message: string, details: Record<string, unknown> = {}) => {
-    throw new DomainError(ErrorCode.AGENCY_NOT_VALID, message, {
-      toAgency,
-      fromAgency,
-      date,
-      ...details,
-    });
-  };
-  if (toAgency === fromAgency) refuse(`The obligation already belongs to ${toAgency}`);
-  const registry = plan.registry;
-  if (!registry) {
-    if (!plan.agencies.has(toAgency))
-      refuse(`${toAgency} is not an agency of plan ${plan.definition.id}`);
-    return toAgency;
-  }
-  if (!registry.has(toAgency)) {
-    refuse(`${toAgency} is not in agency registry ${registry.id}`, { registry: registry.id });
-  }
-  if (!registry.isValidOn(toAgency, date)) {
-    const validity = registry
-      .records(toAgency)
-      .map((r) => ({ validFrom: r.validFrom, validTo: r.validTo }));
-    refuse(
-      `${toAgency} is not valid on ${date} (the transfer's effective date) in agency registry ${registry.id}`,
-      { registry: registry.id, validity },
-    );
-  }
-  return toAgency;
 }
 
 @Injectable()
