@@ -3,12 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json } from 'express';
-import helmet from 'helmet';
 import { AppModule, type AppOptions } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { rejectNul } from './common/reject-nul.middleware.js';
 import type { AppConfig } from './config/app-config.js';
 import { APP_VERSION } from './version.js';
+import { securityHeaders, serveWebInterface } from './web/web-interface.js';
 
 export async function createHttpApp(
   config: AppConfig,
@@ -21,7 +21,8 @@ export async function createHttpApp(
       logger: process.env.NODE_ENV === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
     },
   );
-  app.use(helmet());
+  app.use(securityHeaders());
+  serveWebInterface(app);
   app.use(json({ limit: '256kb' }));
   app.use(rejectNul);
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins });

@@ -1,0 +1,332 @@
+/**
+ * The cycle dashboard: for a plan and year, the counts by the four statuses, the completion rate,
+ * days to the deadline, a breakdown by agency group, and the agencies × stages matrix (overdue
+ * first; an officer's own agency on top), filtered by group and status.
+ */
+import { api } from '../api.js';
+import { field, h, mount, select, tableRegion } from '../dom.js';
+import {
+  describeDaysLeft,
+  daysToDeadline,
+  formatDate,
+  formatDateTime,
+  formatInteger,
+  formatPercent,
+} from '../format.js';
+import {
+  GROUP_LABELS,
+  STAGE_LABELS,
+  STAGE_SHORT,
+  STATUSES,
+  STATUS_CLASS,
+  STATUS_LABELS,
+  label,
+} from '../i18n.js';
+import { mainStages } from '../lifecycle-layout.js';
+import { planYearPicker } from '../components/plan-year-picker.js';
+
+/** Dashboard group filters: value → [label, test on an agency definition]. */
+const GROUP_FILTERS = {
+  all: ['Tất cả cơ quan', () => true],
+  departments: ['Sở, ban, ngành', (a) => a.group === 'department' || a.group === 'bank'],
+  districts: ['UBND cấp huyện', (a) => a.group === 'district'],
+  requested: ['Mặt trận, đoàn thể (được đề nghị)', (a) => a.group === 'requested'],
+  poor: ['06 huyện nghèo', (a) => (a.tags ?? []).includes('poor-district')],
+};
+
+const STATUS_ORDER = Object.fromEntries(STATUSES.map((s, i) => [s, i]));
+
+/** @param {import('../types').PageContext} ctx */
+export async function render({ root, query, app, isCurrent }) {
+  const go = (planId, year, extra = {}) => {
+    const params = new URLSearchParams({ plan: planId, ...(year ? { year } : {}), ...extra });
+    location.hash = `#/dashboard?${params}`;
+  };
+  const picker = await planYearPicker({ query, onChange: (p, y) => go(p, y) });
+  root.append(h('h1', {}, 'Bảng theo dõi thực hiện kế hoạch'), picker.element);
+  if (!picker.year) {
+    if (app.user.role === 'admin') {
+      root.append(h('p', {}, h('a', { href: '#/admin/cycles' }, 'Mở kỳ báo cáo')));
+    }
+    return;
+  }
+  const { planId, year, plan } = picker;
+  const base = `/api/plans/${encodeURIComponent(planId)}/cycles/${year}`;
+  const [summary, roster, machine] = await Promise.all([
+    api('GET', base),
+    api('GET', `${base}/status`),
+    app.machine(planId),
+  ]);
+  if (!isCurrent()) return;
+  const agencies = new Map(plan.agencies.map((a) => [a.code, a]));
+  const stages = mainStages(machine);
+  const own = app.user.role === 'officer' ? app.user.agencyCode : null;
+  const rows = roster.obligations
+    .map((o) => ({
+      ...o,
+      agency: agencies.get(o.agencyCode) ?? { code: o.agencyCode, name: o.agencyCode, tags: [] },
+    }))
+    .sort(
+      (a, b) =>
+        Number(b.agencyCode === own) - Number(a.agencyCode === own) ||
+        (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) ||
+        b.escalationLevel - a.escalationLevel ||
+        plan.agencies.indexOf(a.agency) - plan.agencies.indexOf(b.agency),
+    );
+
+  root.append(summarySection(summary, app.now()));
+  if (app.user.role !== 'officer') root.append(groupSection(rows));
+
+  const groupSelect = select(
+    Object.entries(GROUP_FILTERS).map(([value, [text]]) => [value, text]),
+    GROUP_FILTERS[query.group] ? query.group : 'all',
+    { name: 'group' },
+  );
+  const statusSelect = select(
+    [['all', 'Tất cả trạng thái'], ...STATUSES.map((s) => [s, STATUS_LABELS[s]])],
+    STATUS_LABELS[query.status] ? query.status : 'all',
+    { name: 'status' },
+  );
+  const search = h('input', {
+    type: 'search',
+    name: 'q',
+    value: query.q ?? '',
+    autocomplete: 'off',
+  });
+  const shown = h('p', { class: 'filter-result', role: 'status', 'aria-live': 'polite' });
+  const tableHolder = h('div');
+
+  const apply = () => {
+    const test = GROUP_FILTERS[groupSelect.value][1];
+    const needle = search.value.trim().toLocaleLowerCase('vi');
+    const visible = rows.filter(
+      (r) =>
+        test(r.agency) &&
+        (statusSelect.value === 'all' || r.status === statusSelect.value) &&
+        (!needle ||
+          r.agency.name.toLocaleLowerCase('vi').includes(needle) ||
+          r.agencyCode.toLowerCase().includes(needle)),
+    );
+    const counts = STATUSES.map(
+      (s) => `${STATUS_LABELS[s]}: ${visible.filter((r) => r.status === s).length}`,
+    );
+    mount(
+      shown,
+      `Đang hiển thị ${visible.length} trên ${rows.length} cơ quan. `,
+      h('span', { class: 'filter-counts' }, counts.join(' · ')),
+    );
+    mount(tableHolder, matrix(visible, stages, own, year));
+    const params = new URLSearchParams({ plan: planId, year });
+    if (groupSelect.value !== 'all') params.set('group', groupSelect.value);
+    if (statusSelect.value !== 'all') params.set('status', statusSelect.value);
+    if (search.value.trim()) params.set('q', search.value.trim());
+    history.replaceState(null, '', `#/dashboard?${params}`);
+  };
+  groupSelect.addEventListener('change', apply);
+  statusSelect.addEventListener('change', apply);
+  search.addEventListener('input', apply);
+
+  root.append(
+    h(
+      'section',
+      { 'aria-labelledby': 'matrix-title' },
+      h('h2', { id: 'matrix-title' }, 'Tiến độ từng cơ quan'),
+      h(
+        'div',
+        { class: 'filters', role: 'group', 'aria-label': 'Lọc danh sách' },
+        field({ label: 'Nhóm cơ quan', control: groupSelect }).element,
+        field({ label: 'Trạng thái', control: statusSelect }).element,
+        field({ label: 'Tìm cơ quan', control: search }).element,
+      ),
+      shown,
+      legend(),
+      tableHolder,
+    ),
+  );
+  apply();
+}
+
+function summarySection(summary, now) {
+  const byStatus = summary.counts.byStatus;
+  const total = Object.values(summary.counts.byStage).reduce((a, b) => a + b, 0);
+  const submitted = (byStatus.DONE_ON_TIME ?? 0) + (byStatus.DONE_LATE ?? 0);
+  const days = daysToDeadline(summary.dueAt, now);
+  return h(
+    'section',
+    { 'aria-labelledby': 'summary-title', class: 'summary' },
+    h('h2', { id: 'summary-title' }, 'Tổng quan kỳ báo cáo'),
+    h(
+      'ul',
+      { class: 'cards' },
+      h(
+        'li',
+        { class: 'card card-deadline' },
+        h('span', { class: 'card-label' }, 'Hạn báo cáo'),
+        h(
+          'strong',
+          { class: 'card-value', 'data-testid': 'deadline' },
+          `Hết ngày ${formatDate(new Date(Date.parse(summary.dueAt) - 1))}`,
+        ),
+        h(
+          'span',
+          { class: ['card-note', days < 0 ? 'text-overdue' : null], 'data-testid': 'days-left' },
+          describeDaysLeft(days),
+        ),
+      ),
+      STATUSES.map((s) =>
+        h(
+          'li',
+          { class: ['card', `card-${STATUS_CLASS[s]}`], 'data-status': s },
+          h('span', { class: 'card-label' }, STATUS_LABELS[s]),
+          h('strong', { class: 'card-value' }, formatInteger(byStatus[s] ?? 0)),
+        ),
+      ),
+      h(
+        'li',
+        { class: 'card' },
+        h('span', { class: 'card-label' }, 'Tỉ lệ hoàn thành'),
+        h(
+          'strong',
+          { class: 'card-value', 'data-testid': 'completion-rate' },
+          summary.completionRate === null ? 'Chưa đến hạn' : formatPercent(summary.completionRate),
+        ),
+        h('span', { class: 'card-note' }, `Đã gửi báo cáo: ${submitted}/${total}`),
+      ),
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      `Số liệu tại ${formatDateTime(now)}. Tỉ lệ hoàn thành tính trên các nghĩa vụ đã đến hạn.`,
+    ),
+  );
+}
+
+function groupSection(rows) {
+  const groups = [
+    ['departments', 'Sở, ban, ngành'],
+    ['districts', 'UBND cấp huyện'],
+    ['poor', 'Trong đó: 06 huyện nghèo'],
+    ['requested', 'Mặt trận, đoàn thể (được đề nghị)'],
+  ];
+  const table = h(
+    'table',
+    { class: 'data' },
+    h('caption', {}, 'Số nghĩa vụ theo nhóm cơ quan và trạng thái'),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Nhóm'),
+        STATUSES.map((s) => h('th', { scope: 'col' }, STATUS_LABELS[s])),
+        h('th', { scope: 'col' }, 'Tổng số'),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      groups.map(([key, text]) => {
+        const members = rows.filter((r) => GROUP_FILTERS[key][1](r.agency));
+        return h(
+          'tr',
+          { 'data-group': key },
+          h('th', { scope: 'row' }, text),
+          STATUSES.map((s) =>
+            h('td', { class: 'num' }, members.filter((r) => r.status === s).length),
+          ),
+          h('td', { class: 'num' }, members.length),
+        );
+      }),
+    ),
+  );
+  return h(
+    'section',
+    { 'aria-labelledby': 'groups-title' },
+    h('h2', { id: 'groups-title' }, 'Theo nhóm cơ quan'),
+    tableRegion('Bảng số liệu theo nhóm cơ quan', table),
+  );
+}
+
+function legend() {
+  return h(
+    'ul',
+    { class: 'legend-list', 'aria-label': 'Chú giải màu' },
+    STATUSES.map((s) =>
+      h('li', {}, h('span', { class: ['swatch', `status-${STATUS_CLASS[s]}`] }), STATUS_LABELS[s]),
+    ),
+  );
+}
+
+function matrix(rows, stages, own, year) {
+  if (!rows.length) return h('p', { class: 'notice' }, 'Không có cơ quan nào khớp bộ lọc.');
+  const rank = Object.fromEntries(stages.map((s, i) => [s, i]));
+  const table = h(
+    'table',
+    { class: 'matrix', 'data-testid': 'matrix' },
+    h('caption', {}, `Nghĩa vụ báo cáo năm ${year}: cơ quan × bước quy trình`),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Cơ quan'),
+        stages.map((s) =>
+          h(
+            'th',
+            { scope: 'col', class: 'stage-col', title: label(STAGE_LABELS, s) },
+            label(STAGE_SHORT, s),
+          ),
+        ),
+        h('th', { scope: 'col' }, 'Trạng thái'),
+        h('th', { scope: 'col' }, 'Mức đôn đốc'),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((r) => {
+        const cls = STATUS_CLASS[r.status];
+        const at = rank[r.stage];
+        return h(
+          'tr',
+          {
+            'data-agency': r.agencyCode,
+            'data-status': r.status ?? 'withdrawn',
+            class: r.agencyCode === own ? 'own' : null,
+          },
+          h(
+            'th',
+            { scope: 'row' },
+            h('a', { href: `#/obligations/${r.obligationId}` }, r.agency.name),
+            r.agencyCode === own ? h('span', { class: 'badge' }, 'Đơn vị của bạn') : null,
+            h('span', { class: 'group-tag' }, label(GROUP_LABELS, r.agency.group)),
+          ),
+          stages.map((s, i) => {
+            if (r.stage === 'withdrawn' || at === undefined || i > at)
+              return h('td', { class: 'cell' });
+            const current = i === at;
+            return h(
+              'td',
+              { class: ['cell', `status-${cls}`, current ? 'cell-current' : 'cell-passed'] },
+              current
+                ? h('span', { class: 'sr-only' }, `Bước hiện tại: ${label(STAGE_LABELS, s)}`)
+                : h('span', { class: 'sr-only' }, 'Đã qua'),
+              current ? '●' : '',
+            );
+          }),
+          h(
+            'td',
+            { class: 'status-text' },
+            r.status
+              ? h('span', { class: ['pill', `status-${cls}`] }, STATUS_LABELS[r.status])
+              : h('span', { class: 'pill status-withdrawn' }, STAGE_LABELS.withdrawn),
+          ),
+          h('td', { class: 'num' }, r.escalationLevel ? `Cấp ${r.escalationLevel}` : '—'),
+        );
+      }),
+    ),
+  );
+  return tableRegion('Bảng tiến độ các cơ quan', table);
+}
