@@ -145,12 +145,15 @@ async function render() {
     location.replace('#/dashboard');
     return;
   }
+  main.setAttribute('aria-busy', 'true');
+  mount(main, h('p', { class: 'loading', role: 'status' }, 'Đang tải…'));
   try {
     if (user) await app.refreshClock();
   } catch (error) {
     if (ticket !== renderCount) return;
     renderChrome(path);
     mount(main, errorBox(error));
+    main.removeAttribute('aria-busy');
     return;
   }
   if (ticket !== renderCount) return;
@@ -162,9 +165,9 @@ async function render() {
       h('p', {}, 'Trang này không dành cho vai trò của bạn.'),
       h('p', {}, h('a', { href: '#/dashboard' }, 'Về bảng theo dõi')),
     );
+    main.removeAttribute('aria-busy');
     return;
   }
-  mount(main, h('p', { class: 'loading', role: 'status' }, 'Đang tải…'));
   const view = h('div', { class: 'page' });
   try {
     await found.route.page.render({
@@ -182,6 +185,7 @@ async function render() {
   }
   if (ticket !== renderCount) return;
   mount(main, view);
+  main.removeAttribute('aria-busy');
   const heading = view.querySelector('h1');
   document.title = `${heading?.textContent ?? 'dondoc'} — dondoc`;
   if (heading) {

@@ -13,6 +13,7 @@ import {
   parseVietnameseDate,
 } from '../format.js';
 import { TIMER_KIND_LABELS, label } from '../i18n.js';
+import { clearSession } from '../session.js';
 
 /** @param {import('../types').PageContext} ctx */
 export async function render({ root, app, reload }) {
@@ -26,7 +27,7 @@ export async function render({ root, app, reload }) {
     h(
       'p',
       { class: 'muted' },
-      'Máy chủ đang chạy với đồng hồ ảo: thời gian chỉ thay đổi khi quản trị viên đặt lại. Dùng để đào tạo và mô phỏng.',
+      'Máy chủ đang chạy với đồng hồ ảo: thời gian chỉ thay đổi khi quản trị viên đặt lại. Dùng để đào tạo và mô phỏng. Phiên đăng nhập cũng tính hạn theo đồng hồ này: đặt thời gian tiến xa sẽ phải đăng nhập lại.',
     ),
   );
   const date = field({
@@ -81,7 +82,19 @@ export async function render({ root, app, reload }) {
         body: { now: instantAt(civil, minutes) },
       });
       app.forget('years:');
-      app.flash(`Đã đặt thời gian hệ thống: ${formatDateTime(result.now)}.`);
+      const set = `Đã đặt thời gian hệ thống: ${formatDateTime(result.now)}.`;
+      // Tokens expire by the application's clock: moving it past this session's expiry ends it.
+      if (Date.parse(result.now) >= Date.parse(app.session?.expiresAt ?? '')) {
+        clearSession();
+        app.forget();
+        app.flash(
+          `${set} Phiên đăng nhập đã hết hạn theo thời gian mới; hãy đăng nhập lại.`,
+          'info',
+        );
+        location.hash = '#/login?next=%2Fadmin%2Fclock';
+        return;
+      }
+      app.flash(set);
       reload();
     } catch (e) {
       setButton.disabled = false;
