@@ -424,9 +424,8 @@ suite('web interface in a browser', (dialect) => {
     expect(await textOf('[data-testid=completion-rate]')).toBe('1,9%');
     expect(await textOf('[data-testid=deadline]')).toBe('Hết ngày 14/11/2025');
     expect(await textOf('[data-testid=days-left]')).toBe('Quá hạn 6 ngày');
-    expect(await textOf('tr[data-group=districts]')).toMatch(
-      /UBND cấp huyện\s*27\s*0\s*0\s*0\s*27/,
-    );
+    // Districts: 27 overdue, none in the other three statuses, 27 in all.
+    expect(await textOf('tr[data-group=districts]')).toMatch(/huyện\D*27\s*0\s*0\s*0\s*27/);
 
     const statuses = await page
       .locator('[data-testid=matrix] tbody tr')
@@ -448,7 +447,7 @@ suite('web interface in a browser', (dialect) => {
     await expectAccessiblePage(page);
     await shot('dashboard');
 
-    await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('poor');
+    await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('poor-districts');
     expect(await page.locator('[data-testid=matrix] tbody tr').count()).toBe(6);
     expect(await textOf('.filter-result')).toContain('Đang hiển thị 6 trên 54 cơ quan.');
     await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('all');
@@ -536,6 +535,7 @@ suite('web interface in a browser', (dialect) => {
         await flashed('Đã báo cáo Ủy ban nhân dân tỉnh Thanh Hóa (310/BC-SNN)');
         expect(await stageOf('SO_CONGTHUONG')).toBe('reported_to_ubnd');
         await waitText('[data-testid=ubnd-counts]', 'Đã báo cáo UBND tỉnh: 1 nghĩa vụ.');
+        expect(await textOf('[data-testid=ubnd-reported]')).toContain('văn bản số 310/BC-SNN');
         for (const [label, extension] of [
           ['Tải báo cáo tổng hợp (DOCX)', '.docx'],
           ['Tải bảng tình hình thực hiện (XLSX)', '.xlsx'],

@@ -115,6 +115,9 @@ export function messageFor(status, body, headers, options = {}) {
     case 404:
       return 'Không tìm thấy dữ liệu yêu cầu (có thể chưa được tạo hoặc đã bị xóa).';
     case 409:
+      if (code === 'ALREADY_REPORTED') {
+        return 'Kỳ báo cáo này đã được báo cáo UBND tỉnh bằng một văn bản khác; hãy tải lại trang.';
+      }
       if (code === 'IDEMPOTENCY_KEY_REUSED') {
         return 'Yêu cầu này đã được gửi trước đó với nội dung khác; hãy tải lại trang.';
       }

@@ -38,10 +38,11 @@ export async function render({ root, query, app, isCurrent, reload }) {
       'GET',
       `/api/obligations?planId=${encodeURIComponent(planId)}&year=${year}&stage=${stage}&pageSize=500`,
     );
-  const [submitted, aggregated, reported] = await Promise.all([
+  const [submitted, aggregated, reported, summary] = await Promise.all([
     list('report_submitted'),
     list('aggregated'),
     list('reported_to_ubnd'),
+    api('GET', `/api/plans/${encodeURIComponent(planId)}/cycles/${year}`),
   ]);
   const submissions = await mapLimited(submitted.items, 6, async (o) => {
     const events = await api('GET', `/api/obligations/${o.id}/history`);
@@ -52,7 +53,7 @@ export async function render({ root, query, app, isCurrent, reload }) {
 
   root.append(
     reviewSection(submissions, app, reload),
-    ubndSection({ planId, year, plan, aggregated, reported, app, reload }),
+    ubndSection({ planId, year, plan, summary, aggregated, reported, app, reload }),
     downloadsSection(planId, year),
   );
 }
@@ -166,7 +167,7 @@ function reviewRow({ obligation: o, report }, app, reload) {
   );
 }
 
-function ubndSection({ planId, year, plan, aggregated, reported, app, reload }) {
+function ubndSection({ planId, year, plan, summary, aggregated, reported, app, reload }) {
   const ref = h('input', {
     name: 'consolidatedReportRef',
     type: 'text',
@@ -201,10 +202,7 @@ function ubndSection({ planId, year, plan, aggregated, reported, app, reload }) 
           headers: { 'Idempotency-Key': newIdempotencyKey() },
         },
       );
-      const count = reportedCount(result);
-      app.flash(
-        `Đã báo cáo ${plan.cycle.reportsTo.name} (${ref.value.trim()})${count !== null ? `: ${count} nghĩa vụ` : ''}.`,
-      );
+      app.flash(reportMessage(plan.cycle.reportsTo.name, result, ref.value.trim()));
       reload();
     } catch (e) {
       button.disabled = false;
@@ -220,20 +218,34 @@ function ubndSection({ planId, year, plan, aggregated, reported, app, reload }) 
       { 'data-testid': 'ubnd-counts' },
       `${STAGE_LABELS.aggregated}: ${aggregated.total} nghĩa vụ; ${STAGE_LABELS.reported_to_ubnd}: ${reported.total} nghĩa vụ.`,
     ),
-    aggregated.total
-      ? form
-      : h('p', { class: 'notice' }, 'Chưa có báo cáo nào đã tổng hợp để báo cáo UBND tỉnh.'),
+    // The cycle statistics say when the cycle was reported (once per cycle, one reference).
+    summary.consolidatedReport
+      ? h(
+          'p',
+          { class: 'notice', 'data-testid': 'ubnd-reported' },
+          `Đã báo cáo ${plan.cycle.reportsTo.name} bằng văn bản số ${summary.consolidatedReport.ref}, ` +
+            `lúc ${formatDateTime(summary.consolidatedReport.reportedAt)} (${summary.consolidatedReport.reportedBy}).`,
+        )
+      : null,
+    summary.consolidatedReport
+      ? null
+      : aggregated.total
+        ? form
+        : h('p', { class: 'notice' }, 'Chưa có báo cáo nào đã tổng hợp để báo cáo UBND tỉnh.'),
   );
 }
 
-/** How many obligations a report-to-UBND answer says were reported, if it says. */
-function reportedCount(result) {
-  if (!result || typeof result !== 'object') return null;
-  for (const key of ['reported', 'obligations', 'items']) {
-    if (Array.isArray(result[key])) return result[key].length;
-    if (typeof result[key] === 'number') return result[key];
-  }
-  return null;
+/** What the report to UBND did, from its answer (`reported`, `notReported`, `repeated`). */
+function reportMessage(to, result, ref) {
+  const reported = Array.isArray(result?.reported) ? result.reported.length : null;
+  const left = Array.isArray(result?.notReported) ? result.notReported.length : 0;
+  if (result?.repeated)
+    return `Kỳ báo cáo này đã được báo cáo ${to} bằng văn bản số ${ref} trước đó.`;
+  return (
+    `Đã báo cáo ${to} (${ref})` +
+    (reported !== null ? `: ${reported} nghĩa vụ` : '') +
+    (left ? `; ${left} nghĩa vụ chưa đủ điều kiện (chưa tổng hợp).` : '.')
+  );
 }
 
 function downloadsSection(planId, year) {

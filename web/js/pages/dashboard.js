@@ -31,7 +31,7 @@ const GROUP_FILTERS = {
   departments: ['Sở, ban, ngành', (a) => a.group === 'department' || a.group === 'bank'],
   districts: ['UBND cấp huyện', (a) => a.group === 'district'],
   requested: ['Mặt trận, đoàn thể (được đề nghị)', (a) => a.group === 'requested'],
-  poor: ['06 huyện nghèo', (a) => (a.tags ?? []).includes('poor-district')],
+  'poor-districts': ['06 huyện nghèo', (a) => (a.tags ?? []).includes('poor-district')],
 };
 
 const STATUS_ORDER = Object.fromEntries(STATUSES.map((s, i) => [s, i]));
@@ -75,7 +75,10 @@ export async function render({ root, query, app, isCurrent }) {
     );
 
   root.append(summarySection(summary, app.now()));
-  if (app.user.role !== 'officer') root.append(groupSection(rows));
+  // An officer's roster holds only their own agency: a local breakdown would mislead.
+  if (Array.isArray(summary.byGroup) || app.user.role !== 'officer') {
+    root.append(groupSection(summary, rows));
+  }
 
   const groupSelect = select(
     Object.entries(GROUP_FILTERS).map(([value, [text]]) => [value, text]),
@@ -201,13 +204,25 @@ function summarySection(summary, now) {
   );
 }
 
-function groupSection(rows) {
-  const groups = [
+/**
+ * The breakdown by agency group: the server's (`byGroup` of the cycle statistics, with each
+ * group's completion rate) when it sends one, else counted here from the roster.
+ */
+function groupSection(summary, rows) {
+  const local = [
     ['departments', 'Sở, ban, ngành'],
     ['districts', 'UBND cấp huyện'],
-    ['poor', 'Trong đó: 06 huyện nghèo'],
     ['requested', 'Mặt trận, đoàn thể (được đề nghị)'],
-  ];
+    ['poor-districts', 'Trong đó: 06 huyện nghèo'],
+  ].map(([key, label]) => {
+    const members = rows.filter((r) => GROUP_FILTERS[key][1](r.agency));
+    const byStatus = Object.fromEntries(
+      STATUSES.map((s) => [s, members.filter((r) => r.status === s).length]),
+    );
+    return { key, label, byStatus, total: members.length };
+  });
+  const fromServer = Array.isArray(summary.byGroup);
+  const groups = fromServer ? summary.byGroup : local;
   const table = h(
     'table',
     { class: 'data' },
@@ -221,23 +236,30 @@ function groupSection(rows) {
         h('th', { scope: 'col' }, 'Nhóm'),
         STATUSES.map((s) => h('th', { scope: 'col' }, STATUS_LABELS[s])),
         h('th', { scope: 'col' }, 'Tổng số'),
+        fromServer ? h('th', { scope: 'col' }, 'Tỉ lệ hoàn thành') : null,
       ),
     ),
     h(
       'tbody',
       {},
-      groups.map(([key, text]) => {
-        const members = rows.filter((r) => GROUP_FILTERS[key][1](r.agency));
-        return h(
+      groups.map((g) =>
+        h(
           'tr',
-          { 'data-group': key },
-          h('th', { scope: 'row' }, text),
-          STATUSES.map((s) =>
-            h('td', { class: 'num' }, members.filter((r) => r.status === s).length),
-          ),
-          h('td', { class: 'num' }, members.length),
-        );
-      }),
+          { 'data-group': g.key },
+          h('th', { scope: 'row' }, g.label),
+          STATUSES.map((s) => h('td', { class: 'num' }, g.byStatus?.[s] ?? 0)),
+          h('td', { class: 'num' }, g.total),
+          fromServer
+            ? h(
+                'td',
+                { class: 'num' },
+                g.completionRate === null || g.completionRate === undefined
+                  ? 'Chưa đến hạn'
+                  : formatPercent(g.completionRate),
+              )
+            : null,
+        ),
+      ),
     ),
   );
   return h(
