@@ -84,7 +84,7 @@ suite('web interface in a browser', (dialect) => {
   const stageOf = async (agency: string) =>
     (await call('admin', 'GET', `/api/obligations/${ids[agency]}`)).body.stage;
 
-  const shot = (name: string) => screenshot(page, `${dialect}-${name}`);
+  const shot = (name: string, top?: number) => screenshot(page, `${dialect}-${name}`, top);
   const go = async (hash: string) => {
     await page.evaluate((target) => {
       location.hash = target;
@@ -362,7 +362,7 @@ suite('web interface in a browser', (dialect) => {
     await snn.getByRole('button', { name: 'Xác nhận trả lại' }).click();
     await waitText('[data-testid=review] .field-error', 'Vui lòng nêu lý do trả lại.');
     await snn.locator('textarea[name=reason]').fill('Thiếu số liệu về Quỹ hỗ trợ nông dân.');
-    await shot('aggregator');
+    await shot('aggregator', 1100);
     await snn.getByRole('button', { name: 'Xác nhận trả lại' }).click();
     await flashed('Đã trả lại báo cáo của Sở Nông nghiệp và Phát triển nông thôn.');
     await page
@@ -445,7 +445,7 @@ suite('web interface in a browser', (dialect) => {
       expect(await contrastOf(page, `.pill.status-${status}`)).toBeGreaterThanOrEqual(4.5);
     }
     await expectAccessiblePage(page);
-    await shot('dashboard');
+    await shot('dashboard', 1300);
 
     await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('poor-districts');
     expect(await page.locator('[data-testid=matrix] tbody tr').count()).toBe(6);
@@ -461,7 +461,7 @@ suite('web interface in a browser', (dialect) => {
     await page.setViewportSize({ width: 768, height: 1024 });
     await page.getByLabel('Trạng thái', { exact: true }).selectOption('all');
     await expectAccessiblePage(page);
-    await shot('dashboard-tablet');
+    await shot('dashboard-tablet', 1500);
     await page.setViewportSize({ width: 1366, height: 768 });
   });
 
@@ -512,7 +512,7 @@ suite('web interface in a browser', (dialect) => {
       'DEADLINE_PASSED',
       'SUBMIT_REPORT',
     ]);
-    await shot('obligation-replay');
+    await shot('obligation-replay', 1400);
     await page.setViewportSize({ width: 768, height: 1024 });
     await expectAccessiblePage(page);
     await shot('obligation-tablet');
@@ -585,7 +585,7 @@ suite('web interface in a browser', (dialect) => {
     await waitText('[data-testid=verdict]', 'Phát hiện');
     const problem = page.locator('[data-testid=problems] tr[data-kind=HASH_MISMATCH]');
     expect(await problem.textContent()).toContain('Mã băm không khớp nội dung sự kiện');
-    await shot('audit-problem');
+    await shot('audit-problem', 700);
     await problem.getByRole('link', { name: 'Sở Công Thương' }).click();
     await page.waitForSelector('[data-testid=history]');
     expect(await textOf('main h1')).toBe('Sở Công Thương');

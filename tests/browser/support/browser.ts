@@ -66,9 +66,24 @@ export async function newPage(context: BrowserContext, problems: string[]): Prom
   return page;
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Saves a full-page screenshot, and with `top` also the first `top` pixels of the page as
+ * `<name>-top.png` (the pictures the README shows).
+ */
+export async function screenshot(page: Page, name: string, top?: number): Promise<void> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  if (top) {
+    const size = await page.evaluate(() => ({
+      width: document.documentElement.clientWidth,
+      height: document.documentElement.scrollHeight,
+    }));
+    await page.screenshot({
+      path: path.join(ARTIFACTS, `${name}-top.png`),
+      fullPage: true,
+      clip: { x: 0, y: 0, width: size.width, height: Math.min(top, size.height) },
+    });
+  }
 }
 
 /** Waits until the router has finished rendering a page (main is no longer busy). */
