@@ -150,7 +150,8 @@ async function render() {
   try {
     if (user) await app.refreshClock();
   } catch (error) {
-    if (ticket !== renderCount) return;
+    // A 401 has already sent the user to the login page.
+    if (ticket !== renderCount || error?.status === 401) return;
     renderChrome(path);
     mount(main, errorBox(error));
     main.removeAttribute('aria-busy');
