@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Page } from 'playwright-core';
 import { Database } from '../../src/database/database.js';
@@ -30,6 +30,9 @@ import {
   settled,
   type Browser,
 } from './support/browser.js';
+
+// Each step drives a real browser; on a loaded machine a step can take tens of seconds.
+jest.setTimeout(120_000);
 
 const PLAN = 'thanh-hoa-nq46';
 /** A civil time in Hà Nội as an instant. */

@@ -13,17 +13,10 @@ import {
   formatInteger,
   formatPercent,
 } from '../format.js';
-import {
-  GROUP_LABELS,
-  STAGE_LABELS,
-  STAGE_SHORT,
-  STATUSES,
-  STATUS_CLASS,
-  STATUS_LABELS,
-  label,
-} from '../i18n.js';
+import { STATUSES, STATUS_CLASS, STATUS_LABELS } from '../i18n.js';
 import { mainStages } from '../lifecycle-layout.js';
 import { planYearPicker } from '../components/plan-year-picker.js';
+import { statusLegend, statusMatrix } from '../components/status-matrix.js';
 
 /** Dashboard group filters: value → [label, test on an agency definition]. */
 const GROUP_FILTERS = {
@@ -118,7 +111,7 @@ export async function render({ root, query, app, isCurrent }) {
       `Đang hiển thị ${visible.length} trên ${rows.length} cơ quan. `,
       h('span', { class: 'filter-counts' }, counts.join(' · ')),
     );
-    mount(tableHolder, matrix(visible, stages, own, year));
+    mount(tableHolder, statusMatrix(visible, stages, own, year));
     const params = new URLSearchParams({ plan: planId, year });
     if (groupSelect.value !== 'all') params.set('group', groupSelect.value);
     if (statusSelect.value !== 'all') params.set('status', statusSelect.value);
@@ -142,7 +135,7 @@ export async function render({ root, query, app, isCurrent }) {
         field({ label: 'Tìm cơ quan', control: search }).element,
       ),
       shown,
-      legend(),
+      statusLegend(),
       tableHolder,
     ),
   );
@@ -268,87 +261,4 @@ function groupSection(summary, rows) {
     h('h2', { id: 'groups-title' }, 'Theo nhóm cơ quan'),
     tableRegion('Bảng số liệu theo nhóm cơ quan', table),
   );
-}
-
-function legend() {
-  return h(
-    'ul',
-    { class: 'legend-list', 'aria-label': 'Chú giải màu' },
-    STATUSES.map((s) =>
-      h('li', {}, h('span', { class: ['swatch', `status-${STATUS_CLASS[s]}`] }), STATUS_LABELS[s]),
-    ),
-  );
-}
-
-function matrix(rows, stages, own, year) {
-  if (!rows.length) return h('p', { class: 'notice' }, 'Không có cơ quan nào khớp bộ lọc.');
-  const rank = Object.fromEntries(stages.map((s, i) => [s, i]));
-  const table = h(
-    'table',
-    { class: 'matrix', 'data-testid': 'matrix' },
-    h('caption', {}, `Nghĩa vụ báo cáo năm ${year}: cơ quan × bước quy trình`),
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', { scope: 'col' }, 'Cơ quan'),
-        stages.map((s) =>
-          h(
-            'th',
-            { scope: 'col', class: 'stage-col', title: label(STAGE_LABELS, s) },
-            label(STAGE_SHORT, s),
-          ),
-        ),
-        h('th', { scope: 'col' }, 'Trạng thái'),
-        h('th', { scope: 'col' }, 'Mức đôn đốc'),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      rows.map((r) => {
-        const cls = STATUS_CLASS[r.status];
-        const at = rank[r.stage];
-        return h(
-          'tr',
-          {
-            'data-agency': r.agencyCode,
-            'data-status': r.status ?? 'withdrawn',
-            class: r.agencyCode === own ? 'own' : null,
-          },
-          h(
-            'th',
-            { scope: 'row' },
-            h('a', { href: `#/obligations/${r.obligationId}` }, r.agency.name),
-            r.agencyCode === own ? h('span', { class: 'badge' }, 'Đơn vị của bạn') : null,
-            h('span', { class: 'group-tag' }, label(GROUP_LABELS, r.agency.group)),
-          ),
-          stages.map((s, i) => {
-            if (r.stage === 'withdrawn' || at === undefined || i > at)
-              return h('td', { class: 'cell' });
-            const current = i === at;
-            return h(
-              'td',
-              { class: ['cell', `status-${cls}`, current ? 'cell-current' : 'cell-passed'] },
-              current
-                ? h('span', { class: 'sr-only' }, `Bước hiện tại: ${label(STAGE_LABELS, s)}`)
-                : h('span', { class: 'sr-only' }, 'Đã qua'),
-              current ? '●' : '',
-            );
-          }),
-          h(
-            'td',
-            { class: 'status-text' },
-            r.status
-              ? h('span', { class: ['pill', `status-${cls}`] }, STATUS_LABELS[r.status])
-              : h('span', { class: 'pill status-withdrawn' }, STAGE_LABELS.withdrawn),
-          ),
-          h('td', { class: 'num' }, r.escalationLevel ? `Cấp ${r.escalationLevel}` : '—'),
-        );
-      }),
-    ),
-  );
-  return tableRegion('Bảng tiến độ các cơ quan', table);
 }

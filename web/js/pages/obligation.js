@@ -16,7 +16,6 @@ import {
   parseVietnameseDate,
 } from '../format.js';
 import {
-  EVENT_LABELS,
   KIND_LABELS,
   POLICY_LABELS,
   STAGE_LABELS,
@@ -27,6 +26,7 @@ import {
 } from '../i18n.js';
 import { errorBox } from '../components/error-box.js';
 import { eventForm, formEvents } from '../components/event-forms.js';
+import { historyTimeline } from '../components/history-timeline.js';
 import { lifecycleDiagram } from '../components/lifecycle-diagram.js';
 
 const RECIPIENTS = {
@@ -35,25 +35,6 @@ const RECIPIENTS = {
   'aggregator-leadership': 'lãnh đạo cơ quan đầu mối tổng hợp',
   leader: 'lãnh đạo UBND tỉnh',
 };
-
-const PAYLOAD_LABELS = {
-  planRef: 'Số, ký hiệu kế hoạch',
-  reportRef: 'Số, ký hiệu báo cáo',
-  summary: 'Tóm tắt',
-  reason: 'Lý do',
-  consolidatedReportRef: 'Số, ký hiệu báo cáo tổng hợp',
-  newDueDate: 'Hạn mới',
-  basis: 'Căn cứ',
-  toAgency: 'Chuyển cho',
-  level: 'Cấp',
-  note: 'Ghi chú',
-  dueAt: 'Hạn báo cáo',
-  from: 'Từ phiên bản',
-  to: 'Sang phiên bản',
-};
-
-/** Payload fields not worth repeating on every entry (they are the page's own facts). */
-const HIDDEN_PAYLOAD = new Set(['planId', 'year', 'agencyCode', 'kind']);
 
 /** @param {import('../types').PageContext} ctx */
 export async function render({ root, params, query, app, isCurrent, reload }) {
@@ -132,7 +113,7 @@ export async function render({ root, params, query, app, isCurrent, reload }) {
       ),
     ),
     asOfSection(ob, asOf, replay, app),
-    historySection(history, replay ? Date.parse(replay.at) : null, agencyName),
+    historyTimeline(history, replay ? Date.parse(replay.at) : null, agencyName),
   );
 }
 
@@ -295,77 +276,5 @@ function asOfSection(ob, asOf, replay, app) {
     h('h2', { id: 'asof-title' }, 'Xem lại theo thời điểm'),
     form,
     result,
-  );
-}
-
-function actorName(actor) {
-  return actor === 'system:scheduler' ? 'Hệ thống (tự động)' : actor;
-}
-
-function payloadValue(key, value, agencyName) {
-  if (key === 'newDueDate') return formatCivilDate(value);
-  if (key === 'dueAt') return formatDateTime(value);
-  if (key === 'toAgency') return agencyName(value);
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-function historySection(events, asOfMs, agencyName) {
-  return h(
-    'section',
-    { 'aria-labelledby': 'history-title' },
-    h('h2', { id: 'history-title' }, 'Lịch sử'),
-    h(
-      'ol',
-      { class: 'timeline', 'data-testid': 'history' },
-      events.map((e) => {
-        const after = asOfMs !== null && Date.parse(e.effectiveAt) > asOfMs;
-        // The opening event takes effect at the start of the cycle year by convention.
-        const late =
-          Boolean(e.reason) ||
-          (e.type !== 'OBLIGATION_OPENED' &&
-            Date.parse(e.recordedAt) - Date.parse(e.effectiveAt) > 5 * 60 * 1000);
-        const payload = Object.entries(e.payload ?? {}).filter(([k]) => !HIDDEN_PAYLOAD.has(k));
-        return h(
-          'li',
-          {
-            class: ['event', after ? 'event-after' : null],
-            'data-type': e.type,
-            'data-seq': e.seq,
-          },
-          h(
-            'h3',
-            {},
-            `${e.seq}. ${label(EVENT_LABELS, e.type)}`,
-            after ? h('span', { class: 'badge badge-muted' }, 'Sau thời điểm xem lại') : null,
-          ),
-          h(
-            'dl',
-            { class: 'event-facts' },
-            h('dt', {}, 'Người thực hiện'),
-            h('dd', {}, actorName(e.actor)),
-            h('dt', {}, 'Thời điểm hiệu lực'),
-            h('dd', {}, formatDateTime(e.effectiveAt)),
-            h('dt', {}, 'Thời điểm ghi nhận'),
-            h(
-              'dd',
-              {},
-              formatDateTime(e.recordedAt),
-              late ? h('span', { class: 'badge' }, 'Ghi nhận muộn') : null,
-            ),
-            e.reason ? [h('dt', {}, 'Lý do ghi nhận muộn'), h('dd', {}, e.reason)] : null,
-            h('dt', {}, 'Bước sau sự kiện'),
-            h('dd', {}, label(STAGE_LABELS, e.stageAfter)),
-            payload.map(([k, v]) => [
-              h('dt', {}, PAYLOAD_LABELS[k] ?? k),
-              h('dd', {}, payloadValue(k, v, agencyName)),
-            ]),
-            h('dt', {}, 'Mã băm (SHA-256)'),
-            h('dd', {}, h('code', { class: 'hash' }, e.hash)),
-            h('dt', {}, 'Mã băm sự kiện trước'),
-            h('dd', {}, h('code', { class: 'hash' }, e.prevHash)),
-          ),
-        );
-      }),
-    ),
   );
 }
