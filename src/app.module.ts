@@ -11,6 +11,9 @@ import {
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AgenciesController } from './agencies/agencies.controller.js';
+import { AgencyRegistryService } from './agencies/agency-registry.service.js';
+import { SuccessionService } from './agencies/succession.service.js';
 import { ExportController } from './audit/export.controller.js';
 import { ExportService } from './audit/export.service.js';
 import { CycleStatusController, ObligationStateController } from './audit/replay.controller.js';
@@ -31,7 +34,9 @@ import { createValidationPipe } from './common/validation.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import type { Clock } from './core/clock.js';
 import { CycleScheduler } from './cycles/cycle-scheduler.service.js';
+import { CycleStatsService } from './cycles/cycle-stats.service.js';
 import { CycleService } from './cycles/cycle.service.js';
+import { ReportToUbndService } from './cycles/report-to-ubnd.service.js';
 import { CyclesController } from './cycles/cycles.controller.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -46,6 +51,9 @@ import {
   NOTIFICATION_SCHEDULED_PROVIDERS,
 } from './notifications/notifications.module-parts.js';
 import { PlansController } from './plans/plans.controller.js';
+import { agencyNamerProvider } from './reports/agency-namer.js';
+import { ReportsController } from './reports/reports.controller.js';
+import { ReportsService } from './reports/reports.service.js';
 import { calendarProvider } from './calendar/calendar.provider.js';
 import { EscalationQueryService } from './timers/escalation-query.service.js';
 import { EscalationsController } from './timers/escalations.controller.js';
@@ -122,8 +130,12 @@ export class AppModule {
         ObligationStateController,
         CycleStatusController,
         ExportController,
+        AgenciesController,
+        ReportsController,
       ],
       providers: [
+        AgencyRegistryService,
+        SuccessionService,
         PlanRegistry,
         UsersService,
         AuthService,
@@ -142,6 +154,10 @@ export class AppModule {
         MigrationService,
         ReplayQueryService,
         ExportService,
+        agencyNamerProvider,
+        CycleStatsService,
+        ReportToUbndService,
+        ReportsService,
         ...(scheduler
           ? [
               CycleScheduler,
@@ -155,6 +171,8 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
       exports: [
+        AgencyRegistryService,
+        SuccessionService,
         PlanRegistry,
         UsersService,
         CommandService,
@@ -162,6 +180,9 @@ export class AppModule {
         CycleService,
         SweepService,
         TimerService,
+        CycleStatsService,
+        ReportToUbndService,
+        ReportsService,
       ],
     };
   }

@@ -9,6 +9,9 @@ import { intValue, type Sql } from '../database/database.js';
 /** The advisory lock key of ledger appends (any constant; "dondoc" in ASCII, truncated). */
 const LEDGER_LOCK = 0x646f6e64;
 
+/** The memo key of the ledger's head within a write transaction (see Sql.memo). */
+const HEAD = 'ledger.head';
+
 export interface LedgerEntry {
   position: number;
   eventId: number;
@@ -46,17 +49,18 @@ export const LedgerRepository = {
   ): Promise<LedgerEntry> {
     if (sql.dialect === 'postgres')
       await sql.query('SELECT pg_advisory_xact_lock(?)', [LEDGER_LOCK]);
-    const [head] = await sql.query<{ position: unknown; hash: string }>(
-      'SELECT position, hash FROM ledger ORDER BY position DESC LIMIT 1',
-    );
-    const position = head ? intValue(head.position) + 1 : 1;
-    const prevHash = head ? String(head.hash) : GENESIS_HASH;
+    const head =
+      (sql.memo?.get(HEAD) as { position: number; hash: string } | undefined) ??
+      (await LedgerRepository.head(sql));
+    const position = head.position + 1;
+    const prevHash = head.hash;
     const hash = ledgerHash(position, e.eventHash, prevHash);
     await sql.execute(
       `INSERT INTO ledger (position, event_id, obligation_id, seq, event_hash, prev_hash, hash, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [position, e.eventId, e.obligationId, e.seq, e.eventHash, prevHash, hash, e.recordedAt],
     );
+    sql.memo?.set(HEAD, { position, hash });
     return { position, ...e, prevHash, hash };
   },
 

@@ -206,7 +206,12 @@ export function verifyObligation(events: Numbered[]): ReplayedObligation {
   }
   // Replay each prefix so that every recorded stageAfter is checked, not only the last.
   const replayEvents: ReplayEvent[] = events.map((e) => e.row);
-  let result: ReturnType<typeof replay> = { state: null, machineVersion: null, eventsApplied: 0 };
+  let result: ReturnType<typeof replay> = {
+    state: null,
+    machineVersion: null,
+    eventsApplied: 0,
+    agencyCode: null,
+  };
   for (let k = 1; k <= events.length; k++) {
     const e = events[k - 1]!;
     try {
@@ -222,6 +227,19 @@ export function verifyObligation(events: Numbered[]): ReplayedObligation {
         `replay gives stage ${result.state?.stage ?? 'none'}, the event records ${e.row.stageAfter}`,
       );
     }
+  }
+  // Each row names the obligation's agency at export time: the one its events give.
+  const last = events[events.length - 1]!;
+  if (
+    result.eventsApplied === events.length &&
+    result.agencyCode !== null &&
+    result.agencyCode !== first.agencyCode
+  ) {
+    problem(
+      'REPLAY_MISMATCH',
+      last,
+      `replay gives agency ${result.agencyCode}, the export records ${first.agencyCode}`,
+    );
   }
   return {
     obligationId: first.obligationId,

@@ -70,7 +70,7 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{
 const ROSTER_PAGE = 500;
 
 /** An ISO 8601 instant with an offset, in ms; else a VALIDATION_FAILED naming `field`. */
-function parseInstant(value: string, field: string): number {
+export function parseInstant(value: string, field: string): number {
   const ms = Date.parse(value);
   if (!INSTANT.test(value) || Number.isNaN(ms)) {
     throw new ValidationError(`${field} must be an ISO 8601 instant with an offset`, [
@@ -122,7 +122,7 @@ function toReplayEvent(r: Record<string, unknown>): ReplayEvent {
 }
 
 /** The events of several obligations that count as of the time, grouped by obligation. */
-async function eventsOf(
+export async function eventsOf(
   sql: Sql,
   ids: string[],
   atMs: number,

@@ -1,23 +1,23 @@
 /**
  * Verifies the audit trail in the database: every obligation's hash chain, sequence and replay
- * against its stored snapshot, the whole ledger, and optionally signed checkpoints. Reads in
- * pages (obligations by id, 1,000 at a time with their events; the ledger by position, 5,000
- * at a time), each page in one read-only transaction, so memory stays flat in the number of
- * events and writers are never blocked for longer than one page.
+ * against its stored snapshot, the whole ledger, and optionally signed checkpoints.
+ *
+ * The work is cut into jobs (verify-jobs.ts): pages of 1,000 obligations with their events, and
+ * stretches of the ledger, each read in one snapshot, so memory stays flat in the number of events
+ * and writers are never blocked for longer than one job. A large verify runs its jobs on worker
+ * threads (DONDOC_VERIFY_WORKERS, each with its own read connection) while this thread only
+ * lists the pages; a small one runs them here. Either way the report is the same, its problems in
+ * the same order: obligations, then events without an obligation, then the ledger.
  */
-import { Injectable } from '@nestjs/common';
-import {
-  LedgerChainCheck,
-  verifyObligation,
-  type AuditProblem,
-  type LedgerAnchor,
-  type StoredEvent,
-  type StoredObligation,
-} from '../core/audit/verify-chain.js';
-import { Database, intValue, jsonValue, type Sql } from '../database/database.js';
-import { toEvent } from '../obligations/obligation.repository.js';
-import { toHistoryEntry } from '../obligations/obligation-query.service.js';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { LedgerAnchor } from '../core/audit/verify-chain.js';
+import type { AuditProblem } from '../core/audit/verify-chain.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { Database, intValue } from '../database/database.js';
+import { sqliteFile } from '../database/data-source.js';
 import { CheckpointService, type CheckpointDocument } from './checkpoint.service.js';
+import { ProblemList, runJob, type JobOutcome, type VerifyJob } from './verify-jobs.js';
+import { VerifyPool } from './verify-pool.js';
 
 export interface VerifyFilter {
   planId?: string;
@@ -29,9 +29,15 @@ export interface VerifyOptions {
   checkpoint?: CheckpointDocument | readonly CheckpointDocument[];
   /** At most this many problems are listed (all are counted). Default 1,000. */
   maxProblems?: number;
-  /** Obligations per page (default 1,000) and ledger entries per page (default 5,000). */
+  /** Obligations per page (default 1,000) and ledger entries per read (default 5,000). */
   obligationPage?: number;
   ledgerPage?: number;
+  /** Ledger positions per job (default 50,000). */
+  ledgerStretch?: number;
+  /** Worker threads (default: the configuration's); 0 runs every job in this thread. */
+  workers?: number;
+  /** Fewer obligations than this (default 10,000) are verified in this thread. */
+  workerThreshold?: number;
 }
 
 export interface VerifyReport {
@@ -42,80 +48,43 @@ export interface VerifyReport {
   /** Ledger entries verified: always the whole ledger. */
   ledgerEntries: number;
   checkpoints: number;
+  /** Worker threads that ran the checks (0: the server's own thread). */
+  workers: number;
   problems: AuditProblem[];
   /** Every problem found; more than `problems.length` when the list was cut. */
   problemCount: number;
   truncated: boolean;
 }
 
-/** Collects problems up to a limit and counts the rest. */
-class ProblemList {
-  readonly items: AuditProblem[] = [];
-  count = 0;
-
-  constructor(private readonly max: number) {}
-
-  add(problems: readonly AuditProblem[]): void {
-    for (const p of problems) {
-      this.count += 1;
-      if (this.items.length < this.max) this.items.push(p);
-    }
-  }
+/** Runs jobs: on worker threads, or one at a time in this thread. */
+interface JobRunner {
+  run(job: VerifyJob): Promise<JobOutcome>;
+  /** Jobs to keep going at once. */
+  window: number;
+  workers: number;
+  close(): Promise<void>;
 }
 
-const EVENT_COLUMNS = `e.obligation_id, e.seq, e.type, e.payload, e.actor, e.reason, e.effective_at,
-  e.recorded_at, e.stage_after, e.machine_version, e.prev_hash, e.hash, l.position AS ledger_position`;
-
-type Row = Record<string, unknown>;
-
-/** One page of obligations and their events, read in one snapshot. */
-interface Page {
-  rows: Row[];
-  eventRows: Row[];
-}
-
-function toStoredEvent(r: Record<string, unknown>): StoredEvent {
-  return {
-    obligationId: String(r.obligation_id),
-    ...toHistoryEntry(toEvent(r)),
-    ledgerPosition: r.ledger_position == null ? null : intValue(r.ledger_position),
-  };
-}
-
-function toStoredObligation(r: Record<string, unknown>): StoredObligation {
-  return {
-    id: String(r.id),
-    stage: String(r.stage),
-    snapshot: jsonValue<StoredObligation['snapshot']>(r.snapshot),
-    version: intValue(r.version),
-    machineVersion: String(r.machine_version),
-  };
-}
-
-/** Runs `work` in one read-only transaction: a consistent view even while others write. */
-async function inSnapshot<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
-  await sql.execute(
-    sql.dialect === 'postgres' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN',
-  );
-  try {
-    const value = await work();
-    await sql.execute('COMMIT');
-    return value;
-  } catch (error) {
-    await sql.execute('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
+/** A warm pool is kept this long after a verify (a fresh thread's code starts unoptimised). */
+const POOL_IDLE_MS = 60_000;
 
 @Injectable()
-export class VerifyService {
+export class VerifyService implements OnApplicationShutdown {
+  private readonly logger = new Logger(VerifyService.name);
+  /** The kept pool, its size, and verifies running on it. */
+  private kept: { pool: Promise<VerifyPool>; size: number; users: number } | null = null;
+  private idle: NodeJS.Timeout | null = null;
+
   constructor(
     private readonly db: Database,
     private readonly checkpoints: CheckpointService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async verify(filter: VerifyFilter = {}, options: VerifyOptions = {}): Promise<VerifyReport> {
-    const problems = new ProblemList(options.maxProblems ?? 1000);
+    const maxProblems = options.maxProblems ?? 1000;
+    const obligationProblems = new ProblemList(maxProblems);
+    const ledgerProblems = new ProblemList(maxProblems);
     const documents = options.checkpoint
       ? Array.isArray(options.checkpoint)
         ? (options.checkpoint as readonly CheckpointDocument[])
@@ -127,7 +96,7 @@ export class VerifyService {
       if (this.checkpoints.verifyCheckpointDocument(doc)) {
         anchors.push({ position: doc.position, hash: doc.hash, label });
       } else {
-        problems.add([
+        ledgerProblems.add([
           {
             obligationId: null,
             seq: null,
@@ -137,114 +106,177 @@ export class VerifyService {
         ]);
       }
     }
-    const head = await this.db.read(async (sql) => {
+    const { head, obligationCount } = await this.db.read(async (sql) => {
       const [row] = await sql.query<{ position: unknown }>(
         'SELECT MAX(position) AS position FROM ledger',
       );
-      return row?.position == null ? 0 : intValue(row.position);
+      const { clause, params } = filterClause(filter);
+      const [count] = await sql.query<{ n: unknown }>(
+        `SELECT COUNT(*) AS n FROM obligations ${clause}`,
+        params,
+      );
+      return {
+        head: row?.position == null ? 0 : intValue(row.position),
+        obligationCount: intValue(count?.n ?? 0),
+      };
     });
-    const { obligations, events } = await this.verifyObligations(
-      filter,
-      options.obligationPage ?? 1000,
-      problems,
-    );
-    if (filter.planId === undefined && filter.year === undefined) {
-      await this.findOrphanEvents(events, problems);
+    const runner = await this.runner(obligationCount, maxProblems, options);
+    const totals = { obligations: 0, events: 0, ledgerEntries: 0 };
+    try {
+      // Results are taken in the order the jobs were made, so problems keep their order.
+      const inFlight: Array<{ kind: VerifyJob['kind']; outcome: Promise<JobOutcome> }> = [];
+      const take = async () => {
+        const { kind, outcome } = inFlight.shift()!;
+        const o = await outcome;
+        totals.obligations += o.obligations;
+        totals.events += o.events;
+        totals.ledgerEntries += o.ledgerEntries;
+        (kind === 'page' ? obligationProblems : ledgerProblems).add(o.problems, o.problemCount);
+      };
+      const jobs = [
+        this.pages(filter, options.obligationPage ?? 1000),
+        stretches(head, anchors, options),
+      ];
+      for (const source of jobs) {
+        for await (const job of source) {
+          const outcome = runner.run(job);
+          outcome.catch(() => undefined); // awaited in order below; never unhandled meanwhile
+          inFlight.push({ kind: job.kind, outcome });
+          if (inFlight.length >= runner.window) await take();
+        }
+      }
+      while (inFlight.length) await take();
+    } finally {
+      await runner.close();
     }
-    const ledgerEntries = await this.verifyLedger(
-      head,
-      anchors,
-      options.ledgerPage ?? 5000,
-      problems,
-    );
+    if (filter.planId === undefined && filter.year === undefined) {
+      await this.findOrphanEvents(totals.events, obligationProblems);
+    }
+    const problems = new ProblemList(maxProblems);
+    problems.add(obligationProblems.items, obligationProblems.count);
+    problems.add(ledgerProblems.items, ledgerProblems.count);
     return {
       ok: problems.count === 0,
-      obligations,
-      events,
-      ledgerEntries,
+      obligations: totals.obligations,
+      events: totals.events,
+      ledgerEntries: totals.ledgerEntries,
       checkpoints: documents.length,
+      workers: runner.workers,
       problems: problems.items,
       problemCount: problems.count,
       truncated: problems.count > problems.items.length,
     };
   }
 
+  /** Worker threads for a large verify; this thread for a small one or when none are set. */
+  private async runner(
+    obligations: number,
+    maxProblems: number,
+    options: VerifyOptions,
+  ): Promise<JobRunner> {
+    const workers = options.workers ?? this.config.verifyWorkers;
+    const local: JobRunner = {
+      run: (job) => this.db.read((sql) => runJob(sql, job, maxProblems)),
+      window: 1,
+      workers: 0,
+      close: async () => undefined,
+    };
+    if (workers <= 0 || obligations < (options.workerThreshold ?? 10_000)) return local;
+    try {
+      const pool = await this.acquire(workers);
+      return {
+        run: (job) => pool.run(job, maxProblems),
+        window: 2 * pool.size,
+        workers: pool.size,
+        close: async () => this.release(),
+      };
+    } catch (error) {
+      this.logger.warn(`Verifying in one thread: ${(error as Error).message}`);
+      return local;
+    }
+  }
+
+  /** The kept pool of `size` workers, opened when there is none (or one of another size). */
+  private async acquire(size: number): Promise<VerifyPool> {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    if (this.kept && this.kept.size !== size && this.kept.users === 0) {
+      void this.kept.pool.then((p) => p.close()).catch(() => undefined);
+      this.kept = null;
+    }
+    if (!this.kept) {
+      const pool = VerifyPool.open(size, {
+        sqliteFile: this.config.databaseUrl ? null : sqliteFile(this.config),
+        databaseUrl: this.config.databaseUrl,
+      });
+      this.kept = { pool, size, users: 0 };
+      pool.catch(() => {
+        if (this.kept?.pool === pool) this.kept = null;
+      });
+    }
+    this.kept.users += 1;
+    try {
+      return await this.kept.pool;
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+  }
+
+  private release(): void {
+    if (!this.kept) return;
+    this.kept.users -= 1;
+    if (this.kept.users > 0) return;
+    this.idle = setTimeout(() => void this.closePool(), POOL_IDLE_MS);
+    this.idle.unref();
+  }
+
+  private async closePool(): Promise<void> {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    const kept = this.kept;
+    this.kept = null;
+    if (kept) await (await kept.pool.catch(() => null))?.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.closePool();
+  }
+
   /**
-   * Obligations a page at a time, each page with its events in one snapshot. Pages follow an
-   * index, so each is one range read: the primary key without a filter, else the unique
-   * (plan_id, year, agency_code) index after the filter's fixed columns.
+   * Pages of obligation ids, following an index so each is one range read: the primary key
+   * without a filter (a page is then every obligation of its id range), else the unique
+   * (plan_id, year, origin_agency_code) index after the filter's fixed columns.
    */
-  private async verifyObligations(
-    filter: VerifyFilter,
-    pageSize: number,
-    problems: ProblemList,
-  ): Promise<{ obligations: number; events: number }> {
-    const fixed: string[] = [];
-    const params: unknown[] = [];
-    if (filter.planId !== undefined) {
-      fixed.push('plan_id = ?');
-      params.push(filter.planId);
-    }
-    if (filter.year !== undefined) {
-      fixed.push('year = ?');
-      params.push(filter.year);
-    }
+  private async *pages(filter: VerifyFilter, pageSize: number): AsyncGenerator<VerifyJob> {
+    const { fixed, params } = filterClause(filter);
     const filtered = fixed.length > 0;
     const free = [filter.planId === undefined && 'plan_id', filter.year === undefined && 'year'];
     const keys = filtered
-      ? [...free.filter((k): k is string => k !== false), 'agency_code']
+      ? [...free.filter((k): k is string => k !== false), 'origin_agency_code']
       : ['id'];
     const keyset =
       keys.length === 1
         ? `${keys[0]} > ?`
         : `(${keys.join(', ')}) > (${keys.map(() => '?').join(', ')})`;
+    const columns = [...new Set(['id', ...keys])].join(', ');
     let after: unknown[] | null = null;
-    let obligations = 0;
-    let events = 0;
     for (;;) {
       const conditions: string[] = after ? [...fixed, keyset] : fixed;
-      const page: Page | null = await this.db.read((sql) =>
-        inSnapshot(sql, async () => {
-          const rows = await sql.query(
-            `SELECT id, plan_id, year, agency_code, stage, snapshot, version, machine_version
-             FROM obligations ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
-             ORDER BY ${keys.join(', ')} LIMIT ?`,
-            [...params, ...(after ?? []), pageSize],
-          );
-          if (!rows.length) return null;
-          const ids = rows.map((r) => String(r.id));
-          // Unfiltered, a page is every obligation of its id range: one range scan reads their
-          // events. Filtered, other obligations lie in between: look the page's ids up.
-          const eventRows = await sql.query(
-            `SELECT ${EVENT_COLUMNS} FROM obligation_events e
-             LEFT JOIN ledger l ON l.event_id = e.id
-             WHERE ${filtered ? `e.obligation_id IN (${ids.map(() => '?').join(', ')})` : 'e.obligation_id >= ? AND e.obligation_id <= ?'}
-             ORDER BY e.obligation_id, e.seq`,
-            filtered ? ids : [ids[0], ids[ids.length - 1]],
-          );
-          return { rows, eventRows };
-        }),
+      const rows = await this.db.read((sql) =>
+        sql.query(
+          `SELECT ${columns} FROM obligations
+           ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+           ORDER BY ${keys.join(', ')} LIMIT ?`,
+          [...params, ...(after ?? []), pageSize],
+        ),
       );
-      if (!page) break;
-      const byObligation = new Map<string, StoredEvent[]>();
-      for (const r of page.eventRows) {
-        const e = toStoredEvent(r);
-        let list = byObligation.get(e.obligationId);
-        if (!list) byObligation.set(e.obligationId, (list = []));
-        list.push(e);
-      }
-      for (const r of page.rows) {
-        const o = toStoredObligation(r);
-        const list = byObligation.get(o.id) ?? []; // in seq order (the query sorts them)
-        problems.add(verifyObligation(o, list));
-        obligations += 1;
-        events += list.length;
-      }
-      const last = page.rows[page.rows.length - 1]!;
+      if (!rows.length) return;
+      yield { kind: 'page', page: { ids: rows.map((r) => String(r.id)), range: !filtered } };
+      const last = rows[rows.length - 1]!;
       after = keys.map((k) => last[k]);
-      if (page.rows.length < pageSize) break;
+      if (rows.length < pageSize) return;
     }
-    return { obligations, events };
   }
 
   /** Events whose obligation row is gone (only possible with foreign keys switched off). */
@@ -267,53 +299,56 @@ export class VerifyService {
       })),
     );
   }
+}
 
-  /** The ledger up to `head` in position order, a page at a time. */
-  private async verifyLedger(
-    head: number,
-    anchors: LedgerAnchor[],
-    pageSize: number,
-    problems: ProblemList,
-  ): Promise<number> {
-    const check = new LedgerChainCheck(anchors);
-    let after = 0;
-    while (after < head) {
-      const rows = await this.db.read((sql) =>
-        sql.query(
-          `SELECT l.position, l.obligation_id, l.seq, l.event_hash, l.prev_hash, l.hash,
-             e.id AS e_id, e.obligation_id AS e_obligation_id, e.seq AS e_seq, e.hash AS e_hash,
-             CASE WHEN e.id IS NULL THEN (SELECT MAX(m.seq) FROM obligation_events m
-               WHERE m.obligation_id = l.obligation_id) END AS last_seq
-           FROM ledger l LEFT JOIN obligation_events e ON e.id = l.event_id
-           WHERE l.position > ? AND l.position <= ? ORDER BY l.position LIMIT ?`,
-          [after, head, pageSize],
-        ),
-      );
-      if (!rows.length) break;
-      for (const r of rows) {
-        problems.add(
-          check.push({
-            position: intValue(r.position),
-            obligationId: String(r.obligation_id),
-            seq: intValue(r.seq),
-            eventHash: String(r.event_hash),
-            prevHash: String(r.prev_hash),
-            hash: String(r.hash),
-            event:
-              r.e_id == null
-                ? null
-                : {
-                    obligationId: String(r.e_obligation_id),
-                    seq: intValue(r.e_seq),
-                    hash: String(r.e_hash),
-                  },
-            obligationLastSeq: r.last_seq == null ? null : intValue(r.last_seq),
-          }),
-        );
-      }
-      after = intValue(rows[rows.length - 1]!.position);
-    }
-    problems.add(check.finish());
-    return check.entries;
+function filterClause(filter: VerifyFilter): {
+  fixed: string[];
+  clause: string;
+  params: unknown[];
+} {
+  const fixed: string[] = [];
+  const params: unknown[] = [];
+  if (filter.planId !== undefined) {
+    fixed.push('plan_id = ?');
+    params.push(filter.planId);
   }
+  if (filter.year !== undefined) {
+    fixed.push('year = ?');
+    params.push(filter.year);
+  }
+  return { fixed, clause: fixed.length ? `WHERE ${fixed.join(' AND ')}` : '', params };
+}
+
+/**
+ * The ledger up to `head` (its last position when the verify began) in stretches; always at
+ * least one, so that checkpoints past the end are reported even for an empty ledger.
+ */
+function* stretches(
+  head: number,
+  anchors: readonly LedgerAnchor[],
+  options: VerifyOptions,
+): Generator<VerifyJob> {
+  const size = Math.max(1, options.ledgerStretch ?? 50_000);
+  const pageSize = options.ledgerPage ?? 5000;
+  let after = 0;
+  do {
+    const upTo = Math.min(head, after + size);
+    const last = upTo >= head;
+    yield {
+      kind: 'ledger',
+      pageSize,
+      stretch: {
+        after,
+        upTo,
+        last,
+        // The first stretch also holds position-0 anchors; the last, those past the end.
+        anchors: anchors.filter(
+          (a) =>
+            (a.position > after || (after === 0 && a.position === 0)) &&
+            (last || a.position <= upTo),
+        ),
+      },
+    };
+    after = upTo;
+  } while (after < head);
 }

@@ -148,9 +148,9 @@ export async function seedAudit(dataDir: string, obligations: number): Promise<A
       `INSERT INTO cycles (plan_id, year, due_at, opened_at, opened_by) VALUES (?, ?, ?, ?, 'admin')`,
     );
     const insertObligation = db.prepare(
-      `INSERT INTO obligations (id, plan_id, year, agency_code, kind, stage, snapshot, version,
-         machine_version, due_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'directed', 'aggregated', ?, 4, ?, ?, ?, ?)`,
+      `INSERT INTO obligations (id, plan_id, year, agency_code, origin_agency_code, kind, stage,
+         snapshot, version, machine_version, due_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'directed', 'aggregated', ?, 4, ?, ?, ?, ?)`,
     );
     const insertEvent = db.prepare(
       `INSERT INTO obligation_events (obligation_id, seq, type, payload, actor, reason,
@@ -173,6 +173,7 @@ export async function seedAudit(dataDir: string, obligations: number): Promise<A
           obligationId(i),
           AUDIT_PLAN_ID,
           yearOf(i),
+          agencyOf(i),
           agencyOf(i),
           snapshotOf(i),
           MACHINE_VERSION,

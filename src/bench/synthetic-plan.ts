@@ -14,6 +14,8 @@ export const BENCH_YEAR = 2025;
 
 interface RawPlan {
   id: string;
+  agencyRegistry?: string | null;
+  succession?: unknown[];
   agencies: unknown[];
   tasks: Array<{ kind: string; lead: unknown; coordinating?: unknown }>;
   cycle: { aggregator: string };
@@ -32,6 +34,9 @@ export function writeSyntheticPlan(workflowsDir: string, count: number): string 
   );
   const plan = parse(source) as RawPlan;
   plan.id = BENCH_PLAN_ID;
+  // Synthetic agencies are in no registry: the roster stays as it is every year.
+  plan.agencyRegistry = null;
+  plan.succession = [];
   plan.agencies = Array.from({ length: count }, (_, i) => ({
     code: agencyCode(i + 1),
     name: `Đơn vị ${String(i + 1).padStart(5, '0')}`,

@@ -33,6 +33,10 @@ export async function findDueQuery(
       captured = { text, params };
       return [];
     },
+    async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
+      captured = { text, params };
+      return [];
+    },
     async execute(): Promise<number> {
       throw new Error('findDue is expected to only query');
     },

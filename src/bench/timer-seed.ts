@@ -128,9 +128,9 @@ export async function seedTimers(options: SeedOptions): Promise<Seed> {
       `INSERT INTO cycles (plan_id, year, due_at, opened_at, opened_by) VALUES (?, ?, ?, ?, 'bench')`,
     );
     const insertObligation = db.prepare(
-      `INSERT INTO obligations (id, plan_id, year, agency_code, kind, stage, snapshot, version,
-         machine_version, due_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'directed', 'plan_drafted', ?, 1, ?, ?, ?, ?)`,
+      `INSERT INTO obligations (id, plan_id, year, agency_code, origin_agency_code, kind, stage,
+         snapshot, version, machine_version, due_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'directed', 'plan_drafted', ?, 1, ?, ?, ?, ?)`,
     );
     const insertEvent = db.prepare(
       `INSERT INTO obligation_events (obligation_id, seq, type, payload, actor, reason,
@@ -153,6 +153,7 @@ export async function seedTimers(options: SeedOptions): Promise<Seed> {
           id,
           TIMER_PLAN_ID,
           c.year,
+          code,
           code,
           c.snapshot,
           MACHINE_VERSION,

@@ -32,6 +32,11 @@ const CLI_NAMES: Record<string, string> = {
   username: '<username>',
   role: '--role',
   agencyCode: '--agency',
+  // dondoc agencies apply-succession
+  date: '--date',
+  plan: '--plan',
+  // dondoc report
+  at: '--at',
 };
 
 function fieldLines(fields: unknown): string[] {

@@ -45,3 +45,21 @@ export function parseJsonObject(value: string): Record<string, unknown> {
   }
   return parsed as Record<string, unknown>;
 }
+
+/** A real civil date YYYY-MM-DD (e.g. 2025-03-01). */
+export function parseCivilDate(value: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const real =
+    m !== null &&
+    (() => {
+      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const t = new Date(Date.UTC(y, mo - 1, d));
+      return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+    })();
+  if (!real) {
+    throw new InvalidArgumentError(
+      `expected a real civil date YYYY-MM-DD such as 2025-03-01, got ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}

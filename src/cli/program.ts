@@ -2,11 +2,13 @@
 import { Command } from 'commander';
 import { APP_VERSION } from '../version.js';
 import { registerAdvanceCommand } from './commands/advance.js';
+import { registerAgencyCommands } from './commands/agencies.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCycleCommands } from './commands/cycle-open.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerObligationCommands } from './commands/obligations-list.js';
 import { registerPlanCommands } from './commands/plan-validate.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerUserCommands } from './commands/users.js';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerSimulateCommand(program);
   registerMigrateCommand(program);
+  registerAgencyCommands(program);
+  registerReportCommand(program);
   return program;
 }
 

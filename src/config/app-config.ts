@@ -3,6 +3,7 @@
  * variable's name and what was expected; nothing starts with a bad configuration.
  */
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../core/errors.js';
@@ -43,6 +44,8 @@ export interface AppConfig {
   auditKey: string | null;
   /** Open the current year's cycle of every plan at start. */
   openCurrentCycleAtStart: boolean;
+  /** Worker threads of an audit verify (0: verify in the server's own thread). */
+  verifyWorkers: number;
 }
 
 const port = z
@@ -122,6 +125,12 @@ const schema = z.object({
   DONDOC_OPEN_CURRENT_CYCLE: z
     .enum(['true', 'false'], { message: 'expected "true" or "false"' })
     .optional(),
+  DONDOC_VERIFY_WORKERS: z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .refine((n) => n <= 64, 'expected 0 to 64 worker threads')
+    .optional(),
 });
 
 /** Reads and validates the environment; throws INVALID_CONFIGURATION naming every bad variable. */
@@ -163,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       v.DONDOC_CALENDAR_DIR ?? path.join(PACKAGE_ROOT, 'workflows', 'calendar'),
     ),
     openCurrentCycleAtStart: (v.DONDOC_OPEN_CURRENT_CYCLE ?? 'true') === 'true',
+    verifyWorkers: v.DONDOC_VERIFY_WORKERS ?? Math.min(4, availableParallelism()),
   };
 }
 

@@ -10,6 +10,12 @@ export const ErrorCode = {
   VERSION_CONFLICT: 'VERSION_CONFLICT',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   EVENT_NOT_ALLOWED: 'EVENT_NOT_ALLOWED',
+  /** A TRANSFER to an agency that is unknown, or not valid at the transfer's effective time. */
+  AGENCY_NOT_VALID: 'AGENCY_NOT_VALID',
+  /** A cycle already reported to UBND with another consolidated report. */
+  ALREADY_REPORTED: 'ALREADY_REPORTED',
+  /** Reporting a cycle to UBND while none of its obligations is aggregated. */
+  NOTHING_TO_REPORT: 'NOTHING_TO_REPORT',
   RATE_LIMITED: 'RATE_LIMITED',
   INVALID_DEFINITION: 'INVALID_DEFINITION',
   INVALID_CONFIGURATION: 'INVALID_CONFIGURATION',

@@ -7,32 +7,20 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
 import { civilDateOf, resolveReportDue, startOfYear } from '../core/deadline/due-date.js';
-import { STATUSES, statusOf, type Status } from '../core/deadline/obligation-status.js';
 import { GENESIS_HASH } from '../core/audit/event-hash.js';
-import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { startObligation } from '../core/machine/obligation-engine.js';
-import { STAGES, type Stage } from '../core/machine/obligation-events.js';
-import { Database, intValue } from '../database/database.js';
+import { Database } from '../database/database.js';
 import {
   ObligationRepository,
   type ObligationRecord,
 } from '../obligations/obligation.repository.js';
 import { toView, type Caller, type ObligationView } from '../obligations/obligation-view.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { cycleRoster, describeRoster, type CycleRosterInfo } from '../agencies/plan-agencies.js';
 import { CALENDAR } from '../calendar/calendar.provider.js';
 import { TimerService } from '../timers/timer.service.js';
 import type { WorkingCalendar } from '../core/calendar/working-calendar.js';
-
-export interface CycleSummary {
-  planId: string;
-  year: number;
-  dueAt: string;
-  openedAt: string;
-  counts: { byStage: Record<Stage, number>; byStatus: Record<Status, number> };
-  /** Share of obligations past their deadline whose report is in; null when none is past it. */
-  completionRate: number | null;
-  overdue: string[];
-}
 
 @Injectable()
 export class CycleService {
@@ -46,12 +34,23 @@ export class CycleService {
     @Inject(CALENDAR) private readonly calendar: WorkingCalendar,
   ) {}
 
-  /** Opens the cycle; `created` is false when it was already open (nothing changes then). */
+  /**
+   * Opens the cycle; `created` is false when it was already open (nothing changes then). The
+   * roster is the plan's reporting agencies resolved through its agency registry as of 1 January
+   * of the year (see src/core/agency/roster.ts): successors replace agencies that ended before,
+   * and agencies ended without a decided successor owe nothing that year (`roster.excluded`).
+   */
   async open(
     planId: string,
     year: number,
     caller: Caller,
-  ): Promise<{ created: boolean; planId: string; year: number; obligations: ObligationView[] }> {
+  ): Promise<{
+    created: boolean;
+    planId: string;
+    year: number;
+    obligations: ObligationView[];
+    roster: CycleRosterInfo;
+  }> {
     const plan = this.plans.get(planId);
     const { firstYear, lastYear } = plan.definition.cycle;
     if (!Number.isInteger(year) || year < firstYear || (lastYear !== null && year > lastYear)) {
@@ -63,6 +62,7 @@ export class CycleService {
       ]);
     }
     const due = resolveReportDue(plan.definition.cycle, year, this.calendar);
+    const roster = cycleRoster(plan, year);
     const created = await this.db.write(async (tx) => {
       const now = this.clock.now().getTime();
       const inserted = await tx.execute(
@@ -74,13 +74,14 @@ export class CycleService {
       // The obligation exists from the start of its cycle year (or from now, for a future year),
       // so reports received on paper earlier in the year can still be recorded with their date.
       const effectiveAt = Math.min(now, startOfYear(year, plan.definition.cycle.timeZone));
-      for (const agency of plan.definition.agencies.filter((a) => a.reports)) {
+      for (const agency of roster.entries) {
         const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
         const record: ObligationRecord = {
           id: randomUUID(),
           planId,
           year,
           agencyCode: agency.code,
+          originAgencyCode: agency.code,
           kind: agency.kind,
           stage: start.stage,
           snapshot: start.snapshot,
@@ -125,6 +126,7 @@ export class CycleService {
       planId,
       year,
       obligations: rows.items.map((o) => toView(o, plan, now, caller)),
+      roster: describeRoster(plan, year, roster),
     };
   }
 
@@ -138,53 +140,5 @@ export class CycleService {
       if (year < firstYear || (lastYear !== null && year > lastYear)) continue;
       await this.open(plan.definition.id, year, caller);
     }
-  }
-
-  async summary(planId: string, year: number): Promise<CycleSummary> {
-    this.plans.get(planId);
-    const now = this.clock.now().getTime();
-    const { cycle, items } = await this.db.read(async (sql) => {
-      const cycles = await sql.query(
-        `SELECT due_at, opened_at FROM cycles WHERE plan_id = ? AND year = ?`,
-        [planId, year],
-      );
-      const list = await ObligationRepository.list(
-        sql,
-        { planId, year, now },
-        { offset: 0, limit: 100000 },
-      );
-      return { cycle: cycles[0], items: list.items };
-    });
-    if (!cycle) {
-      throw new DomainError(ErrorCode.NOT_FOUND, `Cycle ${year} of plan "${planId}" is not open`, {
-        planId,
-        year,
-      });
-    }
-    const byStage = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
-    const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-    const overdue: string[] = [];
-    let pastDue = 0;
-    let donePastDue = 0;
-    for (const o of items) {
-      byStage[o.stage] += 1;
-      const status = statusOf(o.stage, o.snapshot.context, o.dueAt, now);
-      if (!status) continue;
-      byStatus[status] += 1;
-      if (status === 'IN_PROGRESS_OVERDUE') overdue.push(o.id);
-      if (now >= o.dueAt) {
-        pastDue += 1;
-        if (status === 'DONE_ON_TIME' || status === 'DONE_LATE') donePastDue += 1;
-      }
-    }
-    return {
-      planId,
-      year,
-      dueAt: new Date(intValue(cycle.due_at)).toISOString(),
-      openedAt: new Date(intValue(cycle.opened_at)).toISOString(),
-      counts: { byStage, byStatus },
-      completionRate: pastDue === 0 ? null : donePastDue / pastDue,
-      overdue,
-    };
   }
 }

@@ -7,6 +7,11 @@ import { MIGRATIONS } from './migrations/index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** The SQLite database file of a configuration (when it has no DATABASE_URL). */
+export function sqliteFile(config: Pick<AppConfig, 'dataDir'>): string {
+  return path.join(config.dataDir, 'dondoc.sqlite');
+}
+
 export function dataSourceOptions(
   config: Pick<AppConfig, 'dataDir' | 'databaseUrl'>,
 ): DataSourceOptions {
@@ -22,7 +27,7 @@ export function dataSourceOptions(
   fs.mkdirSync(config.dataDir, { recursive: true });
   return {
     type: 'better-sqlite3',
-    database: path.join(config.dataDir, 'dondoc.sqlite'),
+    database: sqliteFile(config),
     enableWAL: true,
     timeout: 5000,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {

@@ -11,8 +11,16 @@ export interface Sql {
   readonly dialect: Dialect;
   /** Rows of a SELECT (or of a statement with RETURNING). */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Rows of a SELECT as arrays, columns in the order selected: no object per row to build. */
+  queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
   /** Runs a statement and returns how many rows it changed. */
   execute(text: string, params?: unknown[]): Promise<number>;
+  /**
+   * Values known for the rest of this write transaction, where no other writer can change them
+   * (SQLite's single writer: one batch). A unit of work that rolls back clears it. Absent on
+   * reads and on PostgreSQL, where other replicas write at the same time.
+   */
+  readonly memo?: Map<string, unknown>;
 }
 
 export abstract class Database {
@@ -44,6 +52,12 @@ export function sqlOn(runner: QueryRunner, dialect: Dialect): Sql {
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
       const result = await runner.query(prepare(text), params, true);
       return (result.records ?? []) as T[];
+    },
+    async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
+      const result = await runner.query(prepare(text), params, true);
+      return ((result.records ?? []) as Array<Record<string, unknown>>).map((r) =>
+        Object.values(r),
+      );
     },
     async execute(text: string, params: unknown[] = []): Promise<number> {
       const result = await runner.query(prepare(text), params, true);

@@ -92,16 +92,20 @@ export class SqliteDatabase extends Database {
       for (const job of batch) job.reject(error);
       return;
     }
+    // Within the batch this process is the only writer: what a unit learns may be memoised.
+    const memo = new Map<string, unknown>();
+    const tx: Sql = { ...this.sql, memo };
     try {
       for (const job of batch) {
         await this.sql.execute('SAVEPOINT unit');
         try {
-          const value = await job.work(this.sql);
+          const value = await job.work(tx);
           await this.sql.execute('RELEASE unit');
           done.push({ job, value });
         } catch (error) {
           await this.sql.execute('ROLLBACK TO unit');
           await this.sql.execute('RELEASE unit');
+          memo.clear(); // what the unit memoised may be rolled back: read it again
           failed.push({ job, error });
         }
       }
@@ -124,17 +128,22 @@ function bindable(params: unknown[]): unknown[] {
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
-/** `Sql` on a better-sqlite3 connection, with a cache of prepared statements. */
-function rawSql(connection: BetterSqlite3.Database): Sql {
-  const statements = new Map<string, BetterSqlite3.Statement>();
-  const prepare = (text: string): BetterSqlite3.Statement => {
-    let stmt = statements.get(text);
-    if (!stmt) {
-      stmt = connection.prepare(text);
-      statements.set(text, stmt);
-    }
-    return stmt;
+/** `Sql` on a better-sqlite3 connection, with caches of prepared statements. */
+export function rawSql(connection: BetterSqlite3.Database): Sql {
+  const cache = (arrays: boolean) => {
+    const statements = new Map<string, BetterSqlite3.Statement>();
+    return (text: string): BetterSqlite3.Statement => {
+      let stmt = statements.get(text);
+      if (!stmt) {
+        stmt = connection.prepare(text);
+        if (arrays) stmt.raw(true);
+        statements.set(text, stmt);
+      }
+      return stmt;
+    };
   };
+  const prepare = cache(false);
+  const prepareArrays = cache(true);
   return {
     dialect: 'sqlite',
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -142,6 +151,9 @@ function rawSql(connection: BetterSqlite3.Database): Sql {
       return (
         stmt.reader ? stmt.all(...bindable(params)) : (stmt.run(...bindable(params)), [])
       ) as T[];
+    },
+    async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
+      return prepareArrays(text).all(...bindable(params)) as unknown[][];
     },
     async execute(text: string, params: unknown[] = []): Promise<number> {
       return prepare(text).run(...bindable(params)).changes;

@@ -29,7 +29,7 @@ export const MigrationRepository = {
     }
     const rows = await sql.query<{ id: string; machine_version: string }>(
       `SELECT id, machine_version FROM obligations WHERE ${clause}
-       ORDER BY plan_id, year, agency_code`,
+       ORDER BY plan_id, year, agency_code, origin_agency_code`,
       params,
     );
     const prefix = `${f.machineId}@`;

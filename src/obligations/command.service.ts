@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
-import { resolveExtendedDue } from '../core/deadline/due-date.js';
+import { civilDateOf, resolveExtendedDue } from '../core/deadline/due-date.js';
 import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import {
   applyEvent,
@@ -19,7 +19,7 @@ import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import type { EventType, MachineEvent } from '../core/machine/obligation-events.js';
 import { Database, isUniqueViolation, type Sql } from '../database/database.js';
 import { TimerService } from '../timers/timer.service.js';
-import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { PlanRegistry, type LoadedPlan } from '../plans/plan-registry.service.js';
 import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
 
@@ -51,6 +51,50 @@ function requestHash(cmd: Command): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/**
+ * The agency a TRANSFER moves the obligation to: another agency, valid at the transfer's
+ * effective time in the plan's registry (or on the plan's roster, for a plan without one).
+ * AGENCY_NOT_VALID (422) otherwise.
+ */
+function checkTransferTarget(
+  plan: LoadedPlan,
+  fromAgency: string,
+  payload: { toAgency: string },
+  effectiveAt: number,
+): string {
+  const { toAgency } = payload;
+  const zone = plan.registry?.definition.timeZone ?? plan.definition.cycle.timeZone;
+  const date = civilDateOf(new Date(effectiveAt), zone);
+  const refuse = (message: string, details: Record<string, unknown> = {}) => {
+    throw new DomainError(ErrorCode.AGENCY_NOT_VALID, message, {
+      toAgency,
+      fromAgency,
+      date,
+      ...details,
+    });
+  };
+  if (toAgency === fromAgency) refuse(`The obligation already belongs to ${toAgency}`);
+  const registry = plan.registry;
+  if (!registry) {
+    if (!plan.agencies.has(toAgency))
+      refuse(`${toAgency} is not an agency of plan ${plan.definition.id}`);
+    return toAgency;
+  }
+  if (!registry.has(toAgency)) {
+    refuse(`${toAgency} is not in agency registry ${registry.id}`, { registry: registry.id });
+  }
+  if (!registry.isValidOn(toAgency, date)) {
+    const validity = registry
+      .records(toAgency)
+      .map((r) => ({ validFrom: r.validFrom, validTo: r.validTo }));
+    refuse(
+      `${toAgency} is not valid on ${date} (the transfer's effective date) in agency registry ${registry.id}`,
+      { registry: registry.id, validity },
+    );
+  }
+  return toAgency;
+}
+
 @Injectable()
 export class CommandService {
   constructor(
@@ -79,7 +123,8 @@ export class CommandService {
   async executeIn(tx: Sql, cmd: Command, now: Date = this.clock.now()): Promise<ObligationView> {
     const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
     const hash = requestHash(cmd);
-    const current = await ObligationRepository.find(tx, cmd.obligationId, true);
+    const found = await ObligationRepository.findForCommand(tx, cmd.obligationId);
+    const current = found?.obligation;
     if (!current) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Unknown obligation "${cmd.obligationId}"`, {
         obligationId: cmd.obligationId,
@@ -99,7 +144,7 @@ export class CommandService {
       );
     }
     const plan = this.plans.get(current.planId);
-    const last = await ObligationRepository.lastLink(tx, current.id);
+    const last = found.last;
     const effectiveAt = this.effectiveAt(cmd, now, last?.effectiveAt ?? null);
     const event = {
       type,
@@ -114,6 +159,7 @@ export class CommandService {
             ),
           }
         : {}),
+      ...(type === 'TRANSFER' ? { fromAgency: current.agencyCode } : {}),
     } as MachineEvent;
     const next = this.apply(
       current.machineVersion,
@@ -122,8 +168,18 @@ export class CommandService {
       cmd.caller,
       current.agencyCode,
     );
+    const toAgency =
+      type === 'TRANSFER'
+        ? checkTransferTarget(
+            plan,
+            current.agencyCode,
+            payload as { toAgency: string },
+            effectiveAt,
+          )
+        : current.agencyCode;
     const updated = {
       ...current,
+      agencyCode: toAgency,
       stage: next.stage,
       snapshot: next.snapshot,
       version: current.version + 1,
@@ -143,11 +199,13 @@ export class CommandService {
         obligationId: current.id,
         seq: updated.version,
         type,
-        // An extension also records the instant its date resolved to, so replay needs no plan.
-        payload: (event.dueAt ? { ...payload, dueAt: event.dueAt } : payload) as Record<
-          string,
-          unknown
-        >,
+        // An extension also records the instant its date resolved to, and a transfer the agency
+        // it leaves, so replay needs no plan.
+        payload: {
+          ...payload,
+          ...(event.dueAt ? { dueAt: event.dueAt } : {}),
+          ...(event.fromAgency ? { fromAgency: event.fromAgency } : {}),
+        } as Record<string, unknown>,
         actor: cmd.caller.name,
         reason: cmd.reason ?? null,
         effectiveAt,
@@ -226,10 +284,10 @@ export class CommandService {
         { path: 'effectiveAt', message: `must not be later than now (${now.toISOString()})` },
       ]);
     }
-    if (at < now.getTime() - SKEW_MS && !mayBackdate(cmd.caller)) {
+    if (at < now.getTime() - SKEW_MS && !mayBackdate(cmd.caller, cmd.type as EventType)) {
       throw new DomainError(
         ErrorCode.FORBIDDEN,
-        'Only the aggregator may record an earlier effectiveAt',
+        'Only the aggregator may record an earlier effectiveAt (and an administrator a TRANSFER)',
       );
     }
     if (at < now.getTime() - SKEW_MS && !cmd.reason?.trim()) {

@@ -1,4 +1,6 @@
 /** The API shape of an obligation (CONTRACT.md), computed from its row, its plan and `now`. */
+import { agencyNameFor } from '../agencies/plan-agencies.js';
+import { rosterReferenceDate } from '../core/agency/roster.js';
 import { describeDue, isDone } from '../core/deadline/obligation-status.js';
 import type { DueDerivation } from '../core/deadline/due-date.js';
 import { acceptedEvents } from '../core/machine/obligation-engine.js';
@@ -43,7 +45,8 @@ export function toView(
     planId: o.planId,
     year: o.year,
     agencyCode: o.agencyCode,
-    agencyName: plan.agencies.get(o.agencyCode)?.name ?? o.agencyCode,
+    // The registry's name as of the cycle year (or the first one after, for a successor).
+    agencyName: agencyNameFor(plan, o.agencyCode, rosterReferenceDate(o.year)),
     kind: o.kind,
     stage: o.stage,
     overdue: o.stage !== 'withdrawn' && !isDone(o.stage) && now.getTime() >= o.dueAt,

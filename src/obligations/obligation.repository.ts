@@ -10,7 +10,10 @@ export interface ObligationRecord {
   id: string;
   planId: string;
   year: number;
+  /** The agency that owes the obligation now (changed by TRANSFER). */
   agencyCode: string;
+  /** The agency the obligation was opened for; never changes (unique per plan and year). */
+  originAgencyCode: string;
   kind: ObligationKind;
   stage: Stage;
   snapshot: PersistedSnapshot;
@@ -41,7 +44,12 @@ export interface EventRecord {
 export type NewEvent = Omit<EventRecord, 'prevHash' | 'hash'>;
 
 const OBLIGATION_COLUMNS =
-  'id, plan_id, year, agency_code, kind, stage, snapshot, version, machine_version, due_at, created_at, updated_at';
+  'id, plan_id, year, agency_code, origin_agency_code, kind, stage, snapshot, version, machine_version, due_at, created_at, updated_at';
+
+/** The same columns, of the obligations table aliased `o` (for joins). */
+const PREFIXED_COLUMNS = OBLIGATION_COLUMNS.split(', ')
+  .map((c) => `o.${c}`)
+  .join(', ');
 
 function toObligation(row: Record<string, unknown>): ObligationRecord {
   return {
@@ -49,6 +57,7 @@ function toObligation(row: Record<string, unknown>): ObligationRecord {
     planId: String(row.plan_id),
     year: intValue(row.year),
     agencyCode: String(row.agency_code),
+    originAgencyCode: String(row.origin_agency_code),
     kind: row.kind as ObligationKind,
     stage: row.stage as Stage,
     snapshot: jsonValue<PersistedSnapshot>(row.snapshot),
@@ -112,13 +121,14 @@ function where(filter: ObligationFilter): { clause: string; params: unknown[] } 
 export const ObligationRepository = {
   async insert(sql: Sql, o: ObligationRecord): Promise<boolean> {
     const changed = await sql.execute(
-      `INSERT INTO obligations (${OBLIGATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (plan_id, year, agency_code) DO NOTHING`,
+      `INSERT INTO obligations (${OBLIGATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (plan_id, year, origin_agency_code) DO NOTHING`,
       [
         o.id,
         o.planId,
         o.year,
         o.agencyCode,
+        o.originAgencyCode,
         o.kind,
         o.stage,
         JSON.stringify(o.snapshot),
@@ -142,12 +152,53 @@ export const ObligationRepository = {
     return rows[0] ? toObligation(rows[0]) : null;
   },
 
-  /** Compare-and-set update: changes the row only if its version is still `expectedVersion`. */
+  /**
+   * What a command needs, in one read: the obligation (locked on PostgreSQL) and its newest
+   * event's effective time and hash (the event whose seq is the obligation's version).
+   */
+  async findForCommand(
+    sql: Sql,
+    id: string,
+  ): Promise<{
+    obligation: ObligationRecord;
+    last: { effectiveAt: number; hash: string } | null;
+  } | null> {
+    const rows = await sql.query(
+      `SELECT ${PREFIXED_COLUMNS}, le.effective_at AS last_effective_at, le.hash AS last_hash
+       FROM obligations o
+       LEFT JOIN obligation_events le ON le.obligation_id = o.id AND le.seq = o.version
+       WHERE o.id = ?${sql.dialect === 'postgres' ? ' FOR UPDATE OF o' : ''}`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      obligation: toObligation(row),
+      last:
+        row.last_hash == null
+          ? null
+          : { effectiveAt: intValue(row.last_effective_at), hash: String(row.last_hash) },
+    };
+  },
+
+  /**
+   * Compare-and-set update: changes the row only if its version is still `expectedVersion`.
+   * The agency changes only by TRANSFER.
+   */
   async update(sql: Sql, o: ObligationRecord, expectedVersion: number): Promise<boolean> {
     const changed = await sql.execute(
-      `UPDATE obligations SET stage = ?, snapshot = ?, version = ?, due_at = ?, updated_at = ?
-       WHERE id = ? AND version = ?`,
-      [o.stage, JSON.stringify(o.snapshot), o.version, o.dueAt, o.updatedAt, o.id, expectedVersion],
+      `UPDATE obligations SET stage = ?, snapshot = ?, version = ?, due_at = ?, updated_at = ?,
+       agency_code = ? WHERE id = ? AND version = ?`,
+      [
+        o.stage,
+        JSON.stringify(o.snapshot),
+        o.version,
+        o.dueAt,
+        o.updatedAt,
+        o.agencyCode,
+        o.id,
+        expectedVersion,
+      ],
     );
     return changed === 1;
   },
@@ -164,7 +215,7 @@ export const ObligationRepository = {
     );
     const rows = await sql.query(
       `SELECT ${OBLIGATION_COLUMNS} FROM obligations ${clause}
-       ORDER BY plan_id, year, agency_code LIMIT ? OFFSET ?`,
+       ORDER BY plan_id, year, agency_code, origin_agency_code LIMIT ? OFFSET ?`,
       [...params, page.limit, page.offset],
     );
     return { items: rows.map(toObligation), total: intValue(totalRows[0]?.n ?? 0) };
@@ -214,20 +265,6 @@ export const ObligationRepository = {
       recordedAt: e.recordedAt,
     });
     return { ...e, prevHash, hash };
-  },
-
-  /** The newest event's effective time and hash: all the command path needs of it. */
-  async lastLink(
-    sql: Sql,
-    obligationId: string,
-  ): Promise<{ effectiveAt: number; hash: string } | null> {
-    const rows = await sql.query<{ effective_at: unknown; hash: string }>(
-      `SELECT effective_at, hash FROM obligation_events WHERE obligation_id = ? ORDER BY seq DESC LIMIT 1`,
-      [obligationId],
-    );
-    return rows[0]
-      ? { effectiveAt: intValue(rows[0].effective_at), hash: String(rows[0].hash) }
-      : null;
   },
 
   async lastEvent(sql: Sql, obligationId: string): Promise<EventRecord | null> {

@@ -10,8 +10,8 @@ import { validatePlan, type KnownMachine } from '../core/plan/plan.schema.js';
 import type { PlanDefinition } from '../core/plan/plan.types.js';
 import { parseDefinitionYaml } from '../common/definition-yaml.js';
 
-/** Subfolders of a plans directory that are not plans (calendar data is loaded separately). */
-const RESERVED_DIRS = new Set(['calendar']);
+/** Subfolders of a plans directory that are not plans (calendars and agency registries). */
+const RESERVED_DIRS = new Set(['calendar', 'agencies']);
 const TOP_LEVEL_PLAN = /\.plan\.(ya?ml|json)$/;
 
 function ioProblem(err: unknown): FieldProblem {
@@ -61,11 +61,13 @@ export async function findPlanFiles(dir: string): Promise<string[]> {
 
 /**
  * Load every plan under dir. Collects the problems of all files (and duplicate plan ids) before
- * throwing one AggregateDefinitionError; returns the plans sorted by id.
+ * throwing one AggregateDefinitionError; returns the plans sorted by id. `check` adds the
+ * problems of checks that need more than the file (e.g. against the agency registry it names).
  */
 export async function loadPlansFromDir(
   dir: string,
   knownMachines?: ReadonlyArray<KnownMachine>,
+  check?: (plan: PlanDefinition) => FieldProblem[],
 ): Promise<PlanDefinition[]> {
   let files: string[];
   try {
@@ -92,6 +94,11 @@ export async function loadPlansFromDir(
         continue;
       }
       fileById.set(plan.id, file);
+      const problems = check?.(plan) ?? [];
+      if (problems.length > 0) {
+        errors.push(new DefinitionError(file, problems));
+        continue;
+      }
       plans.push(plan);
     } catch (err) {
       if (err instanceof DefinitionError) errors.push(err);

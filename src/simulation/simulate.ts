@@ -15,6 +15,7 @@ import path from 'node:path';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DateTime } from 'luxon';
+import { cycleRoster } from '../agencies/plan-agencies.js';
 import { AppModule } from '../app.module.js';
 import { UsageError } from '../cli/errors.js';
 import { VirtualClock } from '../clock/clocks.js';
@@ -22,6 +23,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { Caller } from '../core/access/caller.js';
 import { STATUSES, statusOf, type Status } from '../core/deadline/obligation-status.js';
 import type { AgencyDefinition, AgencyGroup, ObligationKind } from '../core/plan/plan.types.js';
+import { CycleStatsService } from '../cycles/cycle-stats.service.js';
 import { CycleService } from '../cycles/cycle.service.js';
 import { Database, intValue } from '../database/database.js';
 import { CommandService } from '../obligations/command.service.js';
@@ -57,7 +59,7 @@ export interface AgencyOutcome {
   /** Civil dates of the agency's actions, null when it did not act. */
   startedOn: string | null;
   submittedOn: string | null;
-  /** Status at the end of the simulation (as CycleService.summary counts it). */
+  /** Status at the end of the simulation (as CycleStatsService.statistics counts it). */
   status: Status;
   /** Highest escalation level reached (0 = never overdue-noticed). */
   escalationLevel: number;
@@ -195,6 +197,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         clock,
         app.get(PlanRegistry).get(options.planId),
         app.get(CycleService),
+        app.get(CycleStatsService),
         app.get(CommandService),
         app.get(SweepService),
         app.get(Database),
@@ -225,12 +228,17 @@ class Simulation {
     private readonly clock: VirtualClock,
     private readonly plan: LoadedPlan,
     private readonly cycles: CycleService,
+    private readonly stats: CycleStatsService,
     private readonly commands: CommandService,
     private readonly sweeper: SweepService,
     private readonly db: Database,
   ) {
     this.zone = plan.definition.cycle.timeZone;
-    this.roster = plan.definition.agencies.filter((a) => a.reports);
+    // The cycle's roster (the plan's agencies as of 1 January, through the agency registry).
+    this.roster = cycleRoster(plan, options.year).entries.map((e) => ({
+      ...plan.agencies.get(e.code)!,
+      kind: e.kind,
+    }));
     this.rank = new Map(this.roster.map((a, i) => [a.code, i]));
   }
 
@@ -253,7 +261,7 @@ class Simulation {
     const opened = await this.cycles.open(planId, year, SIM_ADMIN);
     const obligationOf = new Map(opened.obligations.map((o) => [o.agencyCode, o.id]));
     const agencyOf = new Map(opened.obligations.map((o) => [o.id, o.agencyCode]));
-    const dueAt = Date.parse((await this.cycles.summary(planId, year)).dueAt);
+    const dueAt = Date.parse((await this.stats.statistics(planId, year)).dueAt);
 
     // The days: 1 January to the later of 31 December, the ladder's last step + a week, and the
     // last day a report may come in.
@@ -367,7 +375,7 @@ class Simulation {
       );
     }
     // The totals are the cycle summary's own counts; the per-agency statuses must agree.
-    const summary = await this.cycles.summary(planId, year);
+    const summary = await this.stats.statistics(planId, year);
     for (const status of STATUSES) {
       if (summary.counts.byStatus[status] !== totals.byStatus[status]) {
         throw new Error(

@@ -6,6 +6,7 @@ import { ROLES, type Caller, type Role } from '../core/access/caller.js';
 import type { Clock } from '../core/clock.js';
 import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import { Database, intValue, type Sql } from '../database/database.js';
+import { AgencyRegistryService } from '../agencies/agency-registry.service.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
 import { generatePassword, hashPassword, verifyPassword } from './password.util.js';
 
@@ -71,6 +72,7 @@ export class UsersService {
   constructor(
     private readonly db: Database,
     private readonly plans: PlanRegistry,
+    private readonly registries: AgencyRegistryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -101,7 +103,13 @@ export class UsersService {
         message: 'an officer needs the code of the agency they act for',
       });
     }
-    if (input.agencyCode && !this.plans.list().some((p) => p.agencies.has(input.agencyCode!))) {
+    // An agency of a plan, a successor of one, or any agency of a registry (e.g. a new one).
+    const code = input.agencyCode;
+    if (
+      code &&
+      !this.plans.list().some((p) => p.agencies.has(code)) &&
+      !this.registries.knows(code)
+    ) {
       fields.push({
         path: 'agencyCode',
         message: `unknown agency code ${JSON.stringify(input.agencyCode)}`,

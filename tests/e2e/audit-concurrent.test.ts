@@ -138,7 +138,7 @@ describeEachDatabase('audit chains under concurrent writer processes', (dialect)
              (SELECT COUNT(*) FROM obligation_events) AS events FROM ledger`,
       ),
     );
-    const expected = 54 + ids.length * 2 + fired.length + 2 * COMMANDS_PER_PROCESS;
+    const expected = 53 + ids.length * 2 + fired.length + 2 * COMMANDS_PER_PROCESS;
     expect([ledger!.n, ledger!.lo, ledger!.hi, ledger!.events].map(Number)).toEqual([
       expected,
       1,
@@ -171,7 +171,7 @@ describeEachDatabase('audit chains under concurrent writer processes', (dialect)
     const ok = await cli(env, ['audit', 'verify', '--checkpoint', file]);
     expect([ok.code, ok.err]).toEqual([0, '']);
     expect(ok.out).toMatch(
-      /^OK: 54 obligation\(s\), \d+ event\(s\), \d+ ledger entries, 1 checkpoint\(s\) verified\.\n$/,
+      /^OK: 53 obligation\(s\), \d+ event\(s\), \d+ ledger entries, 1 checkpoint\(s\) verified\.\n$/,
     );
 
     const [first] = await h.app

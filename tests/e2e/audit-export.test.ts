@@ -129,13 +129,14 @@ describeEachDatabase('audit export', (dialect) => {
     });
     // 16/10: the scheduler's first reminder for every obligation.
     h.clock.set(new Date('2025-10-15T17:00:00.000Z'));
-    expect(await h.app.get(SweepService).sweep()).toHaveLength(54);
+    // 53: the 2025 roster (Đông Sơn merged into the city on 01/01/2025).
+    expect(await h.app.get(SweepService).sweep()).toHaveLength(53);
     tok = await loginAll(http);
     const [row] = await h.app
       .get(Database)
       .read((sql) => sql.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM obligation_events'));
     eventCount = intValue(row!.n);
-    expect(eventCount).toBe(54 + 4 + 54);
+    expect(eventCount).toBe(53 + 4 + 53);
   });
   afterAll(async () => {
     await h?.close();
@@ -249,9 +250,9 @@ describeEachDatabase('audit export', (dialect) => {
       expect(pages.flat().map((r) => JSON.stringify(r))).toEqual(jsonl.split('\n').filter(Boolean));
       // A cut at the ledger head leaves out later events.
       const early: ExportRow[] = [];
-      for await (const page of h.app.get(ExportService).pages(PLAN, 2025, 54, 10))
+      for await (const page of h.app.get(ExportService).pages(PLAN, 2025, 53, 10))
         early.push(...page);
-      expect(early.map((r) => r.type)).toEqual(Array(54).fill('OBLIGATION_OPENED'));
+      expect(early.map((r) => r.type)).toEqual(Array(53).fill('OBLIGATION_OPENED'));
     });
   });
 
@@ -272,11 +273,11 @@ describeEachDatabase('audit export', (dialect) => {
         .get(`/api/obligations?planId=${PLAN}&year=2025&pageSize=100`)
         .expect(200);
       const items = listed.body.items as Array<{ id: string; agencyCode: string; stage: string }>;
-      expect(items).toHaveLength(54);
+      expect(items).toHaveLength(53);
       for (const o of items) {
         expect(r.stdout).toMatch(new RegExp(`${o.id}\\s+${o.agencyCode}\\s+2025\\s+${o.stage}\\s`));
       }
-      expect(r.stdout).toContain(`54 obligation(s), ${eventCount} event(s)`);
+      expect(r.stdout).toContain(`53 obligation(s), ${eventCount} event(s)`);
       expect(r.stdout).toContain('OK: no problems.');
 
       const j = dondoc(['audit', 'replay', file(), '--json']);

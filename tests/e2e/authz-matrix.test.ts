@@ -15,13 +15,16 @@ import { createTestHttpApp, type TestHarness } from '../support/test-app.js';
 
 const PLAN = 'thanh-hoa-nq46';
 type Who = 'none' | TestUsername;
-/** Columns: no token, then each role; canbo.snn is the officer of the target agency (SO_NNPTNT). */
+/**
+ * Columns: no token, then each role; canbo.sct is the officer of the target agency (Sở Công
+ * Thương, which every cycle's roster has), canbo.snn an officer of another agency.
+ */
 const WHO: Who[] = [
   'none',
   'kiemtoan',
   'lanhdao.ubnd',
-  'canbo.sct',
   'canbo.snn',
+  'canbo.sct',
   'tonghop.snn',
   'admin',
 ];
@@ -29,8 +32,8 @@ const COLUMN: Record<Who, string> = {
   none: 'no token',
   kiemtoan: 'auditor',
   'lanhdao.ubnd': 'leader',
-  'canbo.sct': 'officer (other agency)',
-  'canbo.snn': 'officer (own agency)',
+  'canbo.snn': 'officer (other agency)',
+  'canbo.sct': 'officer (own agency)',
   'tonghop.snn': 'aggregator',
   admin: 'admin',
 };
@@ -44,7 +47,7 @@ describeEachDatabase('authorization matrix', (dialect) => {
   let h: TestHarness<NestExpressApplication>;
   let http: ReturnType<typeof request>;
   let tok: Record<TestUsername, string>;
-  /** SO_NNPTNT's obligation of each year 2024–2031: one per write row, so rows don't interfere. */
+  /** SO_CONGTHUONG's obligation of each year 2024–2031: one per write row, so rows don't interfere. */
   const snn: Record<number, string> = {};
 
   const send = (who: Who, method: 'get' | 'post' | 'patch', url: string, body?: object) => {
@@ -74,11 +77,11 @@ describeEachDatabase('authorization matrix', (dialect) => {
     const cycles = h.app.get(CycleService);
     for (let year = 2024; year <= 2031; year++) {
       const opened = await cycles.open(PLAN, year, admin);
-      snn[year] = opened.obligations.find((o) => o.agencyCode === 'SO_NNPTNT')!.id;
+      snn[year] = opened.obligations.find((o) => o.agencyCode === 'SO_CONGTHUONG')!.id;
     }
     // Bring each row's target to the stage its event needs.
     const commands = h.app.get(CommandService);
-    const officer = officerOf('SO_NNPTNT');
+    const officer = officerOf('SO_CONGTHUONG');
     const steps: Array<[string, Record<string, unknown>, typeof officer]> = [
       ['START_IMPLEMENTATION', { planRef: 'KH' }, officer],
       ['SUBMIT_REPORT', { reportRef: 'BC' }, officer],
@@ -274,6 +277,13 @@ describeEachDatabase('authorization matrix', (dialect) => {
         expected: [401, 403, 403, 403, 403, 403, 403],
       },
       {
+        // Last on this obligation: it then belongs to Sở Tài chính.
+        event: 'TRANSFER',
+        year: 2029,
+        body: { payload: { toAgency: 'SO_TAICHINH', basis: 'QĐ 6' } },
+        expected: [401, 403, 403, 403, 403, 403, 200],
+      },
+      {
         event: 'WITHDRAW',
         year: 2030,
         body: { payload: { basis: 'QĐ 5' } },
@@ -309,7 +319,7 @@ describeEachDatabase('authorization matrix', (dialect) => {
         reason: 'Báo cáo giấy',
       };
       const before = await state(id);
-      const denied = await send('canbo.snn', 'post', `/api/obligations/${id}/events`, body);
+      const denied = await send('canbo.sct', 'post', `/api/obligations/${id}/events`, body);
       expect(denied.status).toBe(403);
       expect(await state(id)).toEqual(before);
       const ok = await send('tonghop.snn', 'post', `/api/obligations/${id}/events`, body);
@@ -319,8 +329,8 @@ describeEachDatabase('authorization matrix', (dialect) => {
 
     it('the actor is the authenticated user, never a field of the body', async () => {
       const history = await send('kiemtoan', 'get', `/api/obligations/${snn[2024]}/history`);
-      expect(history.body[1]).toMatchObject({ type: 'START_IMPLEMENTATION', actor: 'canbo.snn' });
-      const spoof = await send('canbo.snn', 'post', `/api/obligations/${snn[2025]}/events`, {
+      expect(history.body[1]).toMatchObject({ type: 'START_IMPLEMENTATION', actor: 'canbo.sct' });
+      const spoof = await send('canbo.sct', 'post', `/api/obligations/${snn[2025]}/events`, {
         type: 'EXTEND_DEADLINE',
         actor: 'admin',
         payload: {},
@@ -331,13 +341,13 @@ describeEachDatabase('authorization matrix', (dialect) => {
     it('allowedEvents reflects the caller', async () => {
       const id = snn[2027]!; // aggregated now
       const seen: Record<string, string[]> = {};
-      for (const who of ['canbo.snn', 'tonghop.snn', 'admin', 'kiemtoan'] as const) {
+      for (const who of ['canbo.sct', 'tonghop.snn', 'admin', 'kiemtoan'] as const) {
         seen[who] = (await send(who, 'get', `/api/obligations/${id}`)).body.allowedEvents;
       }
       expect(seen).toEqual({
-        'canbo.snn': [],
+        'canbo.sct': [],
         'tonghop.snn': ['REPORT_TO_UBND'],
-        admin: ['WITHDRAW'],
+        admin: ['WITHDRAW', 'TRANSFER'],
         kiemtoan: [],
       });
     });

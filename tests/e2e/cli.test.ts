@@ -111,11 +111,12 @@ describe('dondoc on SQLite', () => {
 
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('opens a cycle once as admin: 54 obligations, then "already open" with the same count', () => {
+  // 53: the 2025 roster (Đông Sơn merged into the city on 01/01/2025).
+  it('opens a cycle once as admin: 53 obligations, then "already open" with the same count', () => {
     const first = dondoc(['cycle', 'open', '--plan', PLAN, '--year', '2025', '--as', 'admin'], env);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/Opened cycle 2025 of plan thanh-hoa-nq46: 54 obligations/);
+    expect(first.stdout).toMatch(/Opened cycle 2025 of plan thanh-hoa-nq46: 53 obligations/);
     expect(first.stdout).not.toMatch(/password/i);
 
     // DONDOC_CLI_USER stands in for --as.
@@ -124,8 +125,8 @@ describe('dondoc on SQLite', () => {
       DONDOC_CLI_USER: 'admin',
     });
     expect(second.status).toBe(0);
-    expect(second.stdout).toMatch(/already open: 54 obligations/);
-    expect(listJson(env, '--year', '2025')).toHaveLength(54);
+    expect(second.stdout).toMatch(/already open: 53 obligations/);
+    expect(listJson(env, '--year', '2025')).toHaveLength(53);
   });
 
   it('refuses a write without --as (exit 2) and changes nothing', () => {
@@ -542,7 +543,7 @@ pgDescribe('dondoc on PostgreSQL', () => {
   it('opens a cycle, adds an officer and advances an obligation as that officer', () => {
     const open = dondoc(['cycle', 'open', '--plan', PLAN, '--year', '2025', '--as', 'admin'], env);
     expect(open.stderr).toBe('');
-    expect(open.stdout).toMatch(/54 obligations created/);
+    expect(open.stdout).toMatch(/53 obligations created/);
     const add = dondoc(
       [
         'user',

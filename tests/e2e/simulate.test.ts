@@ -95,18 +95,19 @@ afterAll(() => {
 // dist/ is built once by the Jest global setup (tests/global-setup.js).
 
 describe('dondoc simulate', () => {
-  it('is repeatable: the same seed and rate give the same JSON, and the totals add up to 54', () => {
+  // 2025: 53 agencies (the registry's roster: Đông Sơn merged into the city on 01/01/2025).
+  it('is repeatable: the same seed and rate give the same JSON, and the totals add up to 53', () => {
     const first = simulateJson('--seed', '1', '--submit-rate', '0.7');
     const second = simulateJson('--seed', '1', '--submit-rate', '0.7');
     expect(second.raw).toBe(first.raw);
 
     const { totals, byAgency, byGroup, timeline } = first.body;
-    expect(totals.agencies).toBe(54);
-    expect(sum(totals.byStatus)).toBe(54);
-    expect(sum(totals.byLevel)).toBe(54);
-    expect(byAgency).toHaveLength(54);
+    expect(totals.agencies).toBe(53);
+    expect(sum(totals.byStatus)).toBe(53);
+    expect(sum(totals.byLevel)).toBe(53);
+    expect(byAgency).toHaveLength(53);
     expect(byGroup.map((g) => g.group)).toEqual(['department', 'bank', 'district', 'requested']);
-    expect(byGroup.reduce((n, g) => n + g.agencies, 0)).toBe(54);
+    expect(byGroup.reduce((n, g) => n + g.agencies, 0)).toBe(53);
     for (const status of Object.keys(totals.byStatus) as Status[]) {
       expect(byGroup.reduce((n, g) => n + g.byStatus[status], 0)).toBe(totals.byStatus[status]);
       expect(byAgency.filter((a) => a.status === status)).toHaveLength(totals.byStatus[status]);
@@ -132,25 +133,25 @@ describe('dondoc simulate', () => {
 
   it('with --submit-rate 0, directed agencies reach level 3 and requested bodies level 1, all overdue', () => {
     const { body } = simulateJson('--submit-rate', '0');
-    expect(body.byAgency).toHaveLength(54);
+    expect(body.byAgency).toHaveLength(53);
     for (const agency of body.byAgency) {
       expect(agency.status).toBe('IN_PROGRESS_OVERDUE');
       expect(agency.escalationLevel).toBe(agency.kind === 'directed' ? 3 : 1);
     }
     expect(body.byAgency.filter((a) => a.kind === 'requested')).toHaveLength(6);
-    expect(body.totals.byStatus.IN_PROGRESS_OVERDUE).toBe(54);
+    expect(body.totals.byStatus.IN_PROGRESS_OVERDUE).toBe(53);
     const deadline = body.timeline.find((d) => d.date === '2025-11-15');
     expect(deadline?.events).toEqual([
       expect.objectContaining({ kind: 'DEADLINE_PASSED', level: 1 }),
     ]);
-    expect(deadline?.events[0]?.agencies).toHaveLength(54);
+    expect(deadline?.events[0]?.agencies).toHaveLength(53);
   });
 
   it('with --submit-rate 1, every agency has reported: nobody is still in progress', () => {
     const { body } = simulateJson('--submit-rate', '1', '--seed', '7');
     expect(body.totals.byStatus.IN_PROGRESS_ON_TIME).toBe(0);
     expect(body.totals.byStatus.IN_PROGRESS_OVERDUE).toBe(0);
-    expect(body.totals.byStatus.DONE_ON_TIME + body.totals.byStatus.DONE_LATE).toBe(54);
+    expect(body.totals.byStatus.DONE_ON_TIME + body.totals.byStatus.DONE_LATE).toBe(53);
     for (const agency of body.byAgency) expect(agency.status).toMatch(/^DONE_/);
   });
 
@@ -158,12 +159,12 @@ describe('dondoc simulate', () => {
     const r = simulate('--plan', PLAN, '--year', '2025', '--submit-rate', '0');
     expect(r.stderr).toBe(''); // no progress bar: stderr is not a terminal
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('16/10/2025  nhắc hạn lần 1 → 54 cơ quan');
-    expect(r.stdout).toContain('15/11/2025  quá hạn (cấp 1) → 54 cơ quan');
-    expect(r.stdout).toMatch(/22\/11\/2025 {2}đôn đốc cấp 2 → 48 cơ quan: SO_TTTT, .*… \(\+\d+\)/);
+    expect(r.stdout).toContain('16/10/2025  nhắc hạn lần 1 → 53 cơ quan');
+    expect(r.stdout).toContain('15/11/2025  quá hạn (cấp 1) → 53 cơ quan');
+    expect(r.stdout).toMatch(/22\/11\/2025 {2}đôn đốc cấp 2 → 47 cơ quan: SO_TTTT, .*… \(\+\d+\)/);
     expect(r.stdout).toContain('Đang thực hiện quá hạn');
     expect(r.stdout).toMatch(/department\s+bank\s+district\s+requested\s+Tổng/);
-    expect(r.stdout).toMatch(/Số cơ quan\s+20\s+1\s+27\s+6\s+54/);
+    expect(r.stdout).toMatch(/Số cơ quan\s+20\s+1\s+26\s+6\s+53/);
     expect(r.stdout).not.toMatch(/password|mật khẩu/i);
   });
 

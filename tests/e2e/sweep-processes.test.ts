@@ -55,8 +55,9 @@ describeEachDatabase('two sweeping processes', (dialect) => {
     const firedB = (JSON.parse(b.out) as { fired: typeof firedA }).fired;
     const keys = [...firedA, ...firedB].map((f) => `${f.obligationId}:${f.type}:${f.level}`);
     expect(new Set(keys).size).toBe(keys.length);
-    // 54 × 3 reminders + 54 deadline passes + 48 directed × 2 escalations.
-    expect(keys.length).toBe(54 * 3 + 54 + 48 * 2);
+    // 2025 (Đông Sơn merged into the city): 53 × 3 reminders + 53 deadline passes + 47 directed ×
+    // 2 escalations.
+    expect(keys.length).toBe(53 * 3 + 53 + 47 * 2);
     const [row] = await h.app
       .get(Database)
       .read((sql) =>

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { ReplayQueryService, type AsOf } from '../../src/audit/replay-query.service.js';
+import { CycleStatsService } from '../../src/cycles/cycle-stats.service.js';
 import { CycleService } from '../../src/cycles/cycle.service.js';
 import { DomainError } from '../../src/core/errors.js';
 import { CommandService } from '../../src/obligations/command.service.js';
@@ -63,7 +64,8 @@ describeEachDatabase('bitemporal replay', (dialect) => {
       });
     }
     // 16/10 00:00 ICT: the first reminder for everyone.
-    expect(await sweepAt('2025-10-15T17:00:00.000Z')).toHaveLength(54);
+    // 53: the 2025 roster (Đông Sơn merged into the city on 01/01/2025).
+    expect(await sweepAt('2025-10-15T17:00:00.000Z')).toHaveLength(53);
     // 1/11: Sở Y tế gets an extension to 30/11.
     setClock('2025-11-01T03:00:00.000Z');
     await cmd.execute({
@@ -251,21 +253,21 @@ describeEachDatabase('bitemporal replay', (dialect) => {
     const sum = (counts: Record<string, number>) =>
       Object.values(counts).reduce((a, b) => a + b, 0);
 
-    it('On 20/11 the 54 obligations add up, and each row is that obligation’s replayed state', async () => {
+    it('On 20/11 the 53 obligations add up, and each row is that obligation’s replayed state', async () => {
       const at = '2025-11-20T00:00:00.000Z';
       const s = await status({ at });
-      expect(s.obligations).toHaveLength(54);
-      expect(sum(s.counts.byStage)).toBe(54);
-      expect(sum(s.counts.byStatus)).toBe(54);
+      expect(s.obligations).toHaveLength(53);
+      expect(sum(s.counts.byStage)).toBe(53);
+      expect(sum(s.counts.byStatus)).toBe(53);
       expect(s.counts.notOpened).toBe(0);
       expect(s.counts.byStage).toMatchObject({
-        plan_drafted: 52,
+        plan_drafted: 51,
         implementing: 1,
         report_submitted: 1,
       });
       expect(s.counts.byStatus).toEqual({
         IN_PROGRESS_ON_TIME: 1,
-        IN_PROGRESS_OVERDUE: 52,
+        IN_PROGRESS_OVERDUE: 51,
         DONE_ON_TIME: 1,
         DONE_LATE: 0,
       });
@@ -300,19 +302,19 @@ describeEachDatabase('bitemporal replay', (dialect) => {
       expect(before.counts.byStage.report_submitted).toBe(0);
       const after = await status({ at: TP_RECEIVED, asRecordedAt: TP_RECORDED });
       expect(after.counts.byStage.report_submitted).toBe(1);
-      expect(sum(after.counts.byStatus)).toBe(54);
+      expect(sum(after.counts.byStatus)).toBe(53);
     });
 
     it('Replayed now, it matches the stored cycle summary', async () => {
       const s = await status({});
-      const summary = await h.app.get(CycleService).summary(PLAN, 2025);
+      const summary = await h.app.get(CycleStatsService).statistics(PLAN, 2025);
       expect(s.counts.byStage).toEqual(summary.counts.byStage);
       expect(s.counts.byStatus).toEqual(summary.counts.byStatus);
     });
 
     it('Before 2025 began, no obligation existed yet', async () => {
       const s = await status({ at: '2024-12-01T00:00:00.000Z' });
-      expect(s.counts.notOpened).toBe(54);
+      expect(s.counts.notOpened).toBe(53);
       expect(sum(s.counts.byStage)).toBe(0);
     });
 
@@ -394,7 +396,7 @@ describeEachDatabase('bitemporal replay', (dialect) => {
         at: '2025-11-20T00:00:00.000Z',
         asRecordedAt: null,
       });
-      expect(res.body.obligations).toHaveLength(54);
+      expect(res.body.obligations).toHaveLength(53);
       const officer = await as('canbo.sct')
         .get(`/api/plans/${PLAN}/cycles/2025/status`)
         .expect(200);

@@ -14,7 +14,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { AppModule } from '../../src/app.module.js';
 import { CheckpointService, type StoredCheckpoint } from '../../src/audit/checkpoint.service.js';
-import { VerifyService, type VerifyReport } from '../../src/audit/verify.service.js';
+import {
+  VerifyService,
+  type VerifyFilter,
+  type VerifyOptions,
+  type VerifyReport,
+} from '../../src/audit/verify.service.js';
 import { VirtualClock } from '../../src/clock/clocks.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { eventHash, ledgerHash } from '../../src/core/audit/event-hash.js';
@@ -117,6 +122,30 @@ async function openApp(db: Db, now = LATE): Promise<INestApplicationContext> {
 
 const where = (r: VerifyReport) => r.problems.map((p) => [p.kind, p.obligationId, p.seq]);
 
+/**
+ * Verifies in the server's thread and on two worker threads (small pages and ledger stretches,
+ * so that jobs split obligations and the ledger at many boundaries); both must give the same
+ * report, problems in the same order.
+ */
+async function verifyBoth(
+  app: INestApplicationContext,
+  filter: VerifyFilter = {},
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const verifier = app.get(VerifyService);
+  const local = await verifier.verify(filter, { ...options, workers: 0 });
+  const threaded = await verifier.verify(filter, {
+    obligationPage: 5,
+    ...options,
+    workers: 2,
+    workerThreshold: 0,
+    ledgerStretch: 17,
+  });
+  expect(local.workers).toBe(0);
+  expect(threaded).toEqual({ ...local, workers: 2 });
+  return local;
+}
+
 describeEachDatabase('audit verification and tampering', (dialect) => {
   let base: Db;
   let ids: Record<string, string>;
@@ -172,10 +201,11 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
       const fired = await h.app.get(SweepService).sweep(LATE);
       expect(fired.length).toBeGreaterThan(100);
       const report = await h.app.get(VerifyService).verify();
-      expect(report).toMatchObject({ ok: true, obligations: 54, problems: [], problemCount: 0 });
+      // 53: the 2025 roster (Đông Sơn merged into the city on 01/01/2025).
+      expect(report).toMatchObject({ ok: true, obligations: 53, problems: [], problemCount: 0 });
       eventCount = report.events;
       expect(report.ledgerEntries).toBe(eventCount);
-      expect(eventCount).toBe(54 + 8 + fired.length); // opened, 8 commands, the sweep
+      expect(eventCount).toBe(53 + 8 + fired.length); // opened, 8 commands, the sweep
     } finally {
       await h.app.close(); // the database stays: every case copies it
     }
@@ -188,33 +218,33 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
 
   it('an untouched history verifies: ok, with the counts; a filter still checks the whole ledger', async () => {
     await withCopy(async (app) => {
-      const verifier = app.get(VerifyService);
-      expect(await verifier.verify()).toEqual({
+      expect(await verifyBoth(app)).toEqual({
         ok: true,
-        obligations: 54,
+        obligations: 53,
         events: eventCount,
         ledgerEntries: eventCount,
         checkpoints: 0,
+        workers: 0,
         problems: [],
         problemCount: 0,
         truncated: false,
       });
-      const filtered = await verifier.verify({ planId: PLAN, year: 2025 });
-      expect(filtered).toMatchObject({ ok: true, obligations: 54, ledgerEntries: eventCount });
-      const other = await verifier.verify({ planId: PLAN, year: 2026 });
+      const filtered = await verifyBoth(app, { planId: PLAN, year: 2025 });
+      expect(filtered).toMatchObject({ ok: true, obligations: 53, ledgerEntries: eventCount });
+      const other = await verifyBoth(app, { planId: PLAN, year: 2026 });
       expect(other).toMatchObject({ ok: true, obligations: 0, events: 0 });
       expect(other.ledgerEntries).toBe(eventCount);
       // Small pages exercise the paging of both passes, by id and along each filter's index.
       for (const f of [{ planId: PLAN, year: 2025 }, { planId: PLAN }, { year: 2025 }]) {
-        expect(await verifier.verify(f, { obligationPage: 7 })).toMatchObject({
+        expect(await verifyBoth(app, f, { obligationPage: 7 })).toMatchObject({
           ok: true,
-          obligations: 54,
+          obligations: 53,
           events: eventCount,
         });
       }
-      expect(await verifier.verify({}, { obligationPage: 7, ledgerPage: 13 })).toMatchObject({
+      expect(await verifyBoth(app, {}, { obligationPage: 7, ledgerPage: 13 })).toMatchObject({
         ok: true,
-        obligations: 54,
+        obligations: 53,
         events: eventCount,
       });
     });
@@ -233,7 +263,7 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
         ),
       );
       expect(changed).toBe(1);
-      const report = await app.get(VerifyService).verify();
+      const report = await verifyBoth(app);
       expect(report.ok).toBe(false);
       expect(report.problems.filter((p) => p.kind === 'HASH_MISMATCH')).toEqual([
         {
@@ -256,7 +286,7 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
       await tamper(app, (tx) =>
         tx.execute('DELETE FROM obligation_events WHERE obligation_id = ? AND seq = 5', [done]),
       );
-      const report = await app.get(VerifyService).verify();
+      const report = await verifyBoth(app);
       expect(where(report)).toEqual([
         ['REPLAY_MISMATCH', done, 4],
         ['MISSING_TAIL', done, 5],
@@ -274,7 +304,7 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
         await tx.execute(swap, [2, done, 3]);
         await tx.execute(swap, [3, done, -2]);
       });
-      const report = await app.get(VerifyService).verify();
+      const report = await verifyBoth(app);
       expect(report.ok).toBe(false);
       expect(where(report)).toEqual(
         expect.arrayContaining([
@@ -301,7 +331,7 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
           [done],
         ),
       );
-      const report = await app.get(VerifyService).verify();
+      const report = await verifyBoth(app);
       expect(where(report)).toEqual([['REPLAY_MISMATCH', done, 5]]);
       expect(report.problems[0]!.detail).toContain('snapshot stage');
     });
@@ -364,7 +394,7 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
         );
         return event.seq;
       });
-      const report = await app.get(VerifyService).verify();
+      const report = await verifyBoth(app);
       expect(where(report)).toEqual([['LEDGER_MISMATCH', open, seq]]);
       expect(report.problems[0]!.detail).toBe('the event has no entry in the ledger');
     });
@@ -393,9 +423,10 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
       });
       newer = await app.get(CheckpointService).create();
       expect(newer.position).toBe(older.position + 2);
-      expect(await app.get(VerifyService).verify({}, { checkpoint: [older, newer] })).toMatchObject(
-        { ok: true, checkpoints: 2 },
-      );
+      expect(await verifyBoth(app, {}, { checkpoint: [older, newer] })).toMatchObject({
+        ok: true,
+        checkpoints: 2,
+      });
     } finally {
       await app.close();
     }
@@ -403,12 +434,11 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
     await restore(db, backup);
     app = await openApp(db);
     try {
-      const verifier = app.get(VerifyService);
       // Without the checkpoint the older copy is consistent in itself…
-      expect((await verifier.verify()).ok).toBe(true);
-      expect((await verifier.verify({}, { checkpoint: older })).ok).toBe(true);
+      expect((await verifyBoth(app)).ok).toBe(true);
+      expect((await verifyBoth(app, {}, { checkpoint: older })).ok).toBe(true);
       // …but the newer checkpoint kept outside shows it is a rollback.
-      const report = await verifier.verify({}, { checkpoint: newer });
+      const report = await verifyBoth(app, {}, { checkpoint: newer });
       expect(where(report)).toEqual([['MISSING_TAIL', null, null]]);
       expect(report.problems[0]!.detail).toMatch(
         new RegExp(
@@ -418,7 +448,7 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
       );
       // A checkpoint whose facts were edited (or signed with another key) is named too.
       const forged = { ...newer, position: older.position };
-      expect(where(await verifier.verify({}, { checkpoint: forged }))).toEqual([
+      expect(where(await verifyBoth(app, {}, { checkpoint: forged }))).toEqual([
         ['LEDGER_MISMATCH', null, null],
       ]);
     } finally {
@@ -463,9 +493,8 @@ describeEachDatabase('audit verification and tampering', (dialect) => {
         ]);
         return { obligationId: String(e!.obligation_id), seq: Number(e!.seq) };
       });
-      const verifier = app.get(VerifyService);
-      expect((await verifier.verify()).ok).toBe(true);
-      const report = await verifier.verify({}, { checkpoint: cp });
+      expect((await verifyBoth(app)).ok).toBe(true);
+      const report = await verifyBoth(app, {}, { checkpoint: cp });
       expect(where(report)).toEqual([['LEDGER_MISMATCH', rewritten.obligationId, rewritten.seq]]);
       expect(report.problems[0]!.detail).toBe(
         `ledger entry ${cp.position} does not have the hash of the checkpoint of ` +

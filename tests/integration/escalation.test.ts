@@ -70,7 +70,8 @@ describeEachDatabase('escalation (đôn đốc)', (dialect) => {
 
   it('When 16/10 00:00 ICT comes, then every obligation gets its first reminder, once', async () => {
     const fired = await sweepAt('2025-10-15T17:00:00.000Z');
-    expect(fired).toHaveLength(54);
+    // 53: the 2025 roster (Đông Sơn merged into the city on 01/01/2025).
+    expect(fired).toHaveLength(53);
     expect(new Set(fired.map((f) => `${f.type}${f.level}`))).toEqual(new Set(['REMIND1']));
     expect(await sweepAt('2025-10-15T17:00:30.000Z')).toEqual([]);
     expect(await history('SO_CONGTHUONG')).toEqual(['OBLIGATION_OPENED', 'REMIND1']);
@@ -209,13 +210,13 @@ describeEachDatabase('escalation: exactly once', (dialect) => {
     const claimed = await a.app.get(SweepService).claim(due, now); // … and the process dies here
     expect(claimed).toHaveLength(10);
     const during = await b.app.get(SweepService).sweep(now);
-    expect(during).toHaveLength(44); // the other 44 first reminders; the 10 claimed ones wait
+    expect(during).toHaveLength(43); // the other 43 first reminders; the 10 claimed ones wait
     expect(await b.app.get(SweepService).sweep(now + CLAIM_LEASE_MS - 1)).toEqual([]);
     const after = await b.app.get(SweepService).sweep(now + CLAIM_LEASE_MS + 1);
     expect(after.map((f) => f.obligationId).sort()).toEqual(
       claimed.map((t) => t.obligationId).sort(),
     );
-    expect((await eventCounts()).REMIND).toBe(54);
+    expect((await eventCounts()).REMIND).toBe(53);
   });
 
   it('two sweeps at once, from two connections, after a long downtime: each step fires once, in order', async () => {
@@ -226,13 +227,13 @@ describeEachDatabase('escalation: exactly once', (dialect) => {
     ]);
     const all = [...x, ...y].map((f) => `${f.obligationId}:${f.type}${f.level}`);
     expect(new Set(all).size).toBe(all.length);
-    // 48 directed: REMIND2, REMIND3, DEADLINE_PASSED, ESCALATE2, ESCALATE3; 6 requested: 3 steps.
-    expect(all.length).toBe(48 * 5 + 6 * 3);
+    // 47 directed: REMIND2, REMIND3, DEADLINE_PASSED, ESCALATE2, ESCALATE3; 6 requested: 3 steps.
+    expect(all.length).toBe(47 * 5 + 6 * 3);
     expect(await eventCounts()).toEqual({
-      DEADLINE_PASSED: 54,
-      ESCALATE: 96,
-      OBLIGATION_OPENED: 54,
-      REMIND: 162,
+      DEADLINE_PASSED: 53,
+      ESCALATE: 94,
+      OBLIGATION_OPENED: 53,
+      REMIND: 159,
     });
     const rows = await a.app
       .get(Database)

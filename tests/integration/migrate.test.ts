@@ -38,7 +38,7 @@ const PLAN = 'thanh-hoa-nq46';
 const V1 = 'annual-report@1';
 const V2 = 'annual-report@2';
 
-/** The agencies put in each stage before migrating (the other 48 stay in plan_drafted). */
+/** The agencies put in each stage before migrating (the other 47 stay in plan_drafted). */
 const SETUP: Record<string, Array<[string, Record<string, unknown>]>> = {
   SO_TUPHAP: [['START_IMPLEMENTATION', { planRef: '1/KH' }]],
   SO_CONGTHUONG: [
@@ -150,8 +150,8 @@ describeEachDatabase('machine-version migration', (dialect) => {
     const r = await migrations.plan({ to: V2 });
     expect(r.dryRun).toBe(true);
     expect(r.totals).toEqual({
-      candidates: 52,
-      unchanged: 51,
+      candidates: 51,
+      unchanged: 50,
       changesStage: 0,
       invalid: 1,
       migrated: 0,
@@ -184,7 +184,7 @@ describeEachDatabase('machine-version migration', (dialect) => {
     expect((await migrations.plan({ to: V2, year: 2026 })).items).toHaveLength(0);
     expect((await migrations.plan({ to: V2, planId: 'other' })).items).toHaveLength(0);
     expect((await migrations.plan({ to: V2, planId: PLAN, year: 2025 })).totals.candidates).toBe(
-      52,
+      51,
     );
     expect((await migrations.plan({ to: V1 })).items).toHaveLength(0); // all already on v1
     expect(await totalEvents()).toBe(eventsBefore);
@@ -204,11 +204,11 @@ describeEachDatabase('machine-version migration', (dialect) => {
     const r = await migrations.migrate({ to: V2 }, admin);
     expect(r.dryRun).toBe(false);
     expect(r.totals).toEqual({
-      candidates: 52,
-      unchanged: 51,
+      candidates: 51,
+      unchanged: 50,
       changesStage: 0,
       invalid: 1,
-      migrated: 51,
+      migrated: 50,
     });
     expect(byAgency(r, 'SO_NNPTNT')).toMatchObject({ verdict: 'invalid', migrated: false });
 
@@ -254,7 +254,7 @@ describeEachDatabase('machine-version migration', (dialect) => {
         `SELECT COUNT(*) AS n FROM obligation_events WHERE type = 'MIGRATED'`,
       ),
     }));
-    expect(intValue(events[0]!.n)).toBe(51);
+    expect(intValue(events[0]!.n)).toBe(50);
     let prev = GENESIS_HASH;
     ledger.forEach((row, i) => {
       expect(intValue(row.position)).toBe(i + 1);
@@ -391,10 +391,10 @@ describeEachDatabase('dondoc migrate', (dialect) => {
       /report_submitted\s+annual-report@1\s+unchanged$/,
     );
     expect(lines.at(-1)).toBe(
-      `Dry run: 52 open obligation(s) on another version; 51 would migrate to ${V2} unchanged, 0 would change stage, 1 invalid. Nothing was changed.`,
+      `Dry run: 51 open obligation(s) on another version; 50 would migrate to ${V2} unchanged, 0 would change stage, 1 invalid. Nothing was changed.`,
     );
     const json = JSON.parse(dondoc('--to', V2, '--dry-run', '--json').stdout) as MigrationReport;
-    expect(json.totals).toMatchObject({ candidates: 52, unchanged: 51, invalid: 1, migrated: 0 });
+    expect(json.totals).toMatchObject({ candidates: 51, unchanged: 50, invalid: 1, migrated: 0 });
   });
 
   it('a migration needs --as (exit 2) and role admin (exit 1)', () => {
@@ -414,11 +414,11 @@ describeEachDatabase('dondoc migrate', (dialect) => {
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout) as MigrationReport;
     expect(report.totals).toEqual({
-      candidates: 52,
-      unchanged: 51,
+      candidates: 51,
+      unchanged: 50,
       changesStage: 0,
       invalid: 1,
-      migrated: 51,
+      migrated: 50,
     });
     expect(report.items.find((i) => i.obligationId === ids.SO_TUPHAP)?.migrated).toBe(true);
 

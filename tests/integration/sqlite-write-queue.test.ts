@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDataSource } from '../../src/database/data-source.js';
 import { SqliteDatabase } from '../../src/database/sqlite-database.js';
+import type { Sql } from '../../src/database/database.js';
+import { LedgerRepository } from '../../src/audit/ledger.repository.js';
+import { GENESIS_HASH, ledgerHash } from '../../src/core/audit/event-hash.js';
 
 describe('SQLite write queue (group commit)', () => {
   let dir: string;
@@ -41,6 +44,54 @@ describe('SQLite write queue (group commit)', () => {
       sql.query<{ year: number }>('SELECT year FROM cycles ORDER BY year'),
     );
     expect(years.map((r) => r.year)).toEqual([2001, 2003]);
+  });
+
+  it('the ledger head memoised in a batch is forgotten when a unit rolls back: no gap, one chain', async () => {
+    const append = (eventId: number) => (tx: Sql) =>
+      LedgerRepository.append(tx, {
+        eventId,
+        obligationId: 'o',
+        seq: eventId,
+        eventHash: String(eventId).padStart(64, 'e'),
+        recordedAt: 1,
+      });
+    const batchesBefore = db.stats.batches;
+    const results = await Promise.allSettled([
+      db.write(append(1)),
+      db.write(append(2)),
+      db.write(async (tx) => {
+        await append(3)(tx); // takes position 3, then the unit fails and rolls back
+        throw new Error('unit fails after appending');
+      }),
+      db.write(append(4)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(db.stats.batches - batchesBefore).toBe(1);
+    const rows = await db.read((sql) =>
+      sql.query<{ position: number; event_id: number; prev_hash: string; hash: string }>(
+        'SELECT position, event_id, prev_hash, hash FROM ledger ORDER BY position',
+      ),
+    );
+    expect(rows.map((r) => [r.position, r.event_id])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 4],
+    ]);
+    expect(rows[0]!.prev_hash).toBe(GENESIS_HASH);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash);
+    for (const r of rows) {
+      const eventHash = String(r.event_id).padStart(64, 'e');
+      expect(r.hash).toBe(ledgerHash(r.position, eventHash, r.prev_hash));
+    }
+    // The next batch reads the head from the table again.
+    await db.write(append(5));
+    const head = await db.read((sql) => LedgerRepository.head(sql));
+    expect(head.position).toBe(4);
   });
 
   it('reads never see a batch that has not committed', async () => {

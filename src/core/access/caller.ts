@@ -31,6 +31,8 @@ const EVENT_ROLES: Record<EventType, ReadonlyArray<Caller['role']>> = {
   REPORT_TO_UBND: ['aggregator'],
   EXTEND_DEADLINE: ['aggregator', 'admin'],
   WITHDRAW: ['admin'],
+  // Moving an obligation to another agency (a successor) is an administrator's decision.
+  TRANSFER: ['admin'],
   REMIND: ['system'],
   DEADLINE_PASSED: ['system'],
   ESCALATE: ['system'],
@@ -55,9 +57,16 @@ export function readDenial(caller: Caller, agencyCode: string): string | null {
   return null;
 }
 
-/** Only the aggregator (and the scheduler) may record that something happened in the past. */
-export function mayBackdate(caller: Caller): boolean {
-  return caller.role === 'aggregator' || caller.system;
+/**
+ * Only the aggregator (and the scheduler) may record that something happened in the past, and an
+ * administrator a TRANSFER (a succession takes effect on its legal date, often recorded later).
+ */
+export function mayBackdate(caller: Caller, type?: EventType): boolean {
+  return (
+    caller.role === 'aggregator' ||
+    caller.system ||
+    (caller.role === 'admin' && type === 'TRANSFER')
+  );
 }
 
 /** Roles allowed to manage users, cycles and the clock. */

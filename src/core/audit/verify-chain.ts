@@ -42,6 +42,8 @@ export interface StoredObligation {
   snapshot: { value: unknown; context: unknown };
   version: number;
   machineVersion: string;
+  /** The stored agency; when given, it must be the one the events give (opened for, or transferred to). */
+  agencyCode?: string;
 }
 
 function problem(
@@ -143,7 +145,8 @@ function seqOfReplayError(message: string): number | null {
 
 /**
  * Replays the events (each under its machine version) and compares the result with the stored
- * obligation: stage, snapshot (stage and context), machine version, and version = last seq.
+ * obligation: stage, snapshot (stage and context), machine version, agency (when given), and
+ * version = last seq.
  */
 export function checkReplay(o: StoredObligation, events: readonly StoredEvent[]): AuditProblem[] {
   const lastSeq = events.length ? events[events.length - 1]!.seq : null;
@@ -187,6 +190,9 @@ export function checkReplay(o: StoredObligation, events: readonly StoredEvent[])
     differences.push(
       `machine version: stored ${o.machineVersion}, replayed ${result.machineVersion ?? 'none'}`,
     );
+  }
+  if (o.agencyCode !== undefined && result.agencyCode !== o.agencyCode) {
+    differences.push(`agency: stored ${o.agencyCode}, replayed ${result.agencyCode ?? 'none'}`);
   }
   if (o.version !== lastSeq) {
     differences.push(`version: stored ${o.version}, the history ends at seq ${lastSeq}`);
@@ -277,8 +283,16 @@ export class LedgerChainCheck {
   private last: { position: number; hash: string } = { position: 0, hash: GENESIS_HASH };
   private count = 0;
 
-  constructor(anchors: readonly LedgerAnchor[] = []) {
+  /**
+   * `start`: the last entry before the first one pushed, to check one stretch of the ledger on
+   * its own (the stretch after it gives the same problems as a walk from the beginning).
+   */
+  constructor(
+    anchors: readonly LedgerAnchor[] = [],
+    start: { position: number; hash: string } = { position: 0, hash: GENESIS_HASH },
+  ) {
     this.anchors = [...anchors].sort((a, b) => a.position - b.position);
+    this.last = { ...start };
   }
 
   /** Entries checked so far. */
@@ -357,6 +371,31 @@ export class LedgerChainCheck {
     if (mismatches.length) where('LEDGER_MISMATCH', mismatches.join('; '));
     this.last = { position: entry.position, hash: entry.hash };
     this.count += 1;
+    return problems;
+  }
+
+  /**
+   * After the last entry of a stretch that ends at position `end` (not the ledger's end): anchors
+   * up to `end` that no entry reached name entries missing from the stretch.
+   */
+  endStretch(end: number): AuditProblem[] {
+    const problems: AuditProblem[] = [];
+    for (; this.nextAnchor < this.anchors.length; this.nextAnchor++) {
+      const anchor = this.anchors[this.nextAnchor]!;
+      if (anchor.position > end) break;
+      if (anchor.position === 0) {
+        problems.push(...genesisAnchor(anchor));
+        continue;
+      }
+      problems.push(
+        problem(
+          'LEDGER_MISMATCH',
+          null,
+          null,
+          `ledger entry ${anchor.position} is missing (${anchor.label} covers it)`,
+        ),
+      );
+    }
     return problems;
   }
 

@@ -29,7 +29,7 @@ export function isDone(stage: Stage): boolean {
 /** The status of an open (not withdrawn) obligation at `now`, or null for a withdrawn one. */
 export function statusOf(
   stage: Stage,
-  context: ObligationContext,
+  context: Pick<ObligationContext, 'submittedAt'>,
   dueAt: number,
   now: number,
 ): Status | null {

@@ -20,6 +20,7 @@ type Ev<T extends MachineEvent['type']> = Extract<MachineEvent, { type: T }>;
 const openStageEvents = {
   EXTEND_DEADLINE: { actions: 'extendDeadline' },
   WITHDRAW: { target: 'withdrawn', actions: 'withdraw' },
+  TRANSFER: { actions: 'transfer' },
   REMIND: { actions: 'remind' },
   DEADLINE_PASSED: { actions: 'deadlinePassed' },
   ESCALATE: { actions: 'escalate' },
@@ -30,6 +31,7 @@ const reportHeldEvents = {
   RETURN_REPORT: { target: 'implementing', actions: 'returnReport' },
   EXTEND_DEADLINE: openStageEvents.EXTEND_DEADLINE,
   WITHDRAW: openStageEvents.WITHDRAW,
+  TRANSFER: openStageEvents.TRANSFER,
 } as const;
 
 /**
@@ -78,6 +80,20 @@ export const annualReportMachineV2 = setup({
     withdraw: assign(({ event }) => ({
       withdrawnBasis: (event as Ev<'WITHDRAW'>).payload.basis,
     })),
+    transfer: assign(({ context, event }) => {
+      const e = event as Ev<'TRANSFER'>;
+      return {
+        transfers: [
+          ...(context.transfers ?? []),
+          {
+            from: e.fromAgency ?? null,
+            to: e.payload.toAgency,
+            basis: e.payload.basis,
+            at: e.effectiveAt,
+          },
+        ],
+      };
+    }),
     remind: assign(({ context }) => ({ remindersSent: context.remindersSent + 1 })),
     deadlinePassed: assign(({ context, event }) => ({
       deadlinePassedAt: event.effectiveAt,
@@ -140,6 +156,7 @@ export const annualReportMachineV2 = setup({
       on: {
         REPORT_TO_UBND: { target: 'reported_to_ubnd', actions: 'reportToUbnd' },
         WITHDRAW: openStageEvents.WITHDRAW,
+        TRANSFER: openStageEvents.TRANSFER,
       },
     },
     reported_to_ubnd: { type: 'final' },

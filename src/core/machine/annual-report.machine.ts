@@ -21,6 +21,11 @@ export interface ObligationContext {
   reportedAt: string | null;
   withdrawnBasis: string | null;
   extensions: Array<{ newDueDate: string; basis: string; dueAt: string; at: string }>;
+  /**
+   * Transfers to another agency, oldest first. Absent until the first TRANSFER, so snapshots
+   * stored before TRANSFER existed still equal their replay.
+   */
+  transfers?: Array<{ from: string | null; to: string; basis: string; at: string }>;
   remindersSent: number;
   deadlinePassedAt: string | null;
   escalationLevel: number;
@@ -36,6 +41,7 @@ type Ev<T extends MachineEvent['type']> = Extract<MachineEvent, { type: T }>;
 const openStageEvents = {
   EXTEND_DEADLINE: { actions: 'extendDeadline' },
   WITHDRAW: { target: 'withdrawn', actions: 'withdraw' },
+  TRANSFER: { actions: 'transfer' },
   REMIND: { actions: 'remind' },
   DEADLINE_PASSED: { actions: 'deadlinePassed' },
   ESCALATE: { actions: 'escalate' },
@@ -83,6 +89,20 @@ export const annualReportMachineV1 = setup({
     withdraw: assign(({ event }) => ({
       withdrawnBasis: (event as Ev<'WITHDRAW'>).payload.basis,
     })),
+    transfer: assign(({ context, event }) => {
+      const e = event as Ev<'TRANSFER'>;
+      return {
+        transfers: [
+          ...(context.transfers ?? []),
+          {
+            from: e.fromAgency ?? null,
+            to: e.payload.toAgency,
+            basis: e.payload.basis,
+            at: e.effectiveAt,
+          },
+        ],
+      };
+    }),
     remind: assign(({ context }) => ({ remindersSent: context.remindersSent + 1 })),
     deadlinePassed: assign(({ context, event }) => ({
       deadlinePassedAt: event.effectiveAt,
@@ -135,12 +155,14 @@ export const annualReportMachineV1 = setup({
         AGGREGATE: { target: 'aggregated', actions: 'aggregate' },
         EXTEND_DEADLINE: openStageEvents.EXTEND_DEADLINE,
         WITHDRAW: openStageEvents.WITHDRAW,
+        TRANSFER: openStageEvents.TRANSFER,
       },
     },
     aggregated: {
       on: {
         REPORT_TO_UBND: { target: 'reported_to_ubnd', actions: 'reportToUbnd' },
         WITHDRAW: openStageEvents.WITHDRAW,
+        TRANSFER: openStageEvents.TRANSFER,
       },
     },
     reported_to_ubnd: { type: 'final' },

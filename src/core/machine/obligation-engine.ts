@@ -2,12 +2,7 @@
  * Pure transition functions over persisted obligation snapshots, using XState's
  * `initialTransition` / `transition`. No actor is ever started; nothing here performs I/O.
  */
-import {
-  createActor,
-  initialTransition,
-  type AnyActorScope,
-  type AnyMachineSnapshot,
-} from 'xstate';
+import { createActor, type AnyActorScope, type AnyMachineSnapshot } from 'xstate';
 import { DomainError, ErrorCode, ValidationError } from '../errors.js';
 import type { ObligationContext, ObligationInput } from './annual-report.machine.js';
 import { getMachine } from './machine-registry.js';
@@ -73,9 +68,12 @@ function scopeFor(ref: string): AnyActorScope {
 
 /** The state of a new obligation. */
 export function startObligation(ref: string, input: ObligationInput): EngineState {
-  const { machine } = getMachine(ref);
-  const [snapshot] = initialTransition(machine, input);
-  return toState(snapshot);
+  return toState(initialSnapshot(ref, input));
+}
+
+/** What `initialTransition` computes, with the version's inert scope instead of a new actor. */
+function initialSnapshot(ref: string, input: ObligationInput): AnyMachineSnapshot {
+  return getMachine(ref).machine.getInitialSnapshot(scopeFor(ref), input);
 }
 
 const acceptedByStage = new Map<string, readonly EventType[]>();
@@ -130,17 +128,70 @@ export function applyEvent(
   persisted: PersistedSnapshot,
   event: MachineEvent,
 ): EngineState {
-  const { machine } = getMachine(ref);
-  const snapshot = restore(ref, persisted);
-  if (!snapshot.can(event)) {
+  return toState(step(ref, restore(ref, persisted), event));
+}
+
+function step(ref: string, snapshot: AnyMachineSnapshot, event: MachineEvent): AnyMachineSnapshot {
+  if (!accepts(ref, snapshot, event)) {
+    const stage = snapshot.value as Stage;
     const allowed = EVENT_TYPES.filter((type) => snapshot.can({ type } as never));
     throw new DomainError(
       ErrorCode.EVENT_NOT_ALLOWED,
-      `${event.type} is not allowed in stage ${persisted.value}`,
-      { stage: persisted.value, allowedEvents: allowed },
+      `${event.type} is not allowed in stage ${stage}`,
+      { stage, allowedEvents: allowed },
     );
   }
-  return toState(machine.transition(snapshot, event, scopeFor(ref)));
+  return getMachine(ref).machine.transition(snapshot, event, scopeFor(ref));
+}
+
+/** Whether the state accepts the event: by stage alone (memoised) when the machine has no guards. */
+function accepts(ref: string, snapshot: AnyMachineSnapshot, event: MachineEvent): boolean {
+  if (!getMachine(ref).guardFree) return snapshot.can(event);
+  const key = `${ref}|${String(snapshot.value)}`;
+  let accepted = acceptedByStage.get(key);
+  if (!accepted) {
+    accepted = EVENT_TYPES.filter((type) => snapshot.can({ type } as never));
+    acceptedByStage.set(key, accepted);
+  }
+  return accepted.includes(event.type);
+}
+
+/**
+ * A replay in progress: the machine's own snapshot is carried from one event to the next, so a
+ * long history is not turned into JSON and restored again at every event. Each step runs under
+ * the machine version it names; the snapshot is restored under another version only when the
+ * version changes. Gives exactly what `applyEvent` on the persisted states gives.
+ */
+export class ReplayCursor {
+  private snapshot: AnyMachineSnapshot;
+
+  private constructor(
+    private ref: string,
+    snapshot: AnyMachineSnapshot,
+  ) {
+    this.snapshot = snapshot;
+  }
+
+  static start(ref: string, input: ObligationInput): ReplayCursor {
+    return new ReplayCursor(ref, initialSnapshot(ref, input));
+  }
+
+  /** Applies one event under machine version `ref` (throws EVENT_NOT_ALLOWED as applyEvent). */
+  apply(ref: string, event: MachineEvent): void {
+    this.rebase(ref);
+    this.snapshot = step(ref, this.snapshot, event);
+  }
+
+  /** Carries the state (stage and context, unchanged) over to machine version `ref`. */
+  rebase(ref: string): void {
+    if (ref === this.ref) return;
+    this.snapshot = restore(ref, toState(this.snapshot).snapshot);
+    this.ref = ref;
+  }
+
+  get state(): EngineState {
+    return toState(this.snapshot);
+  }
 }
 
 /** JSON description of a machine: its stages, the transitions out of each, and its version. */

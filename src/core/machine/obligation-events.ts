@@ -29,6 +29,11 @@ const civilDate = z
     return dt.getUTCFullYear() === y && dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
   }, 'not a real calendar date');
 
+const agencyCode = z
+  .string()
+  .max(64)
+  .regex(/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/, 'expected an agency code such as SO_NNMT');
+
 /** Payload schema of each event type; unknown payload fields are rejected. */
 export const EVENT_PAYLOADS = {
   START_IMPLEMENTATION: z.strictObject({ planRef: text(200) }),
@@ -40,6 +45,8 @@ export const EVENT_PAYLOADS = {
   REPORT_TO_UBND: z.strictObject({ consolidatedReportRef: text(200) }),
   EXTEND_DEADLINE: z.strictObject({ newDueDate: civilDate, basis: text(500) }),
   WITHDRAW: z.strictObject({ basis: text(500) }),
+  /** The obligation passes to another agency (a successor), keeping its history. */
+  TRANSFER: z.strictObject({ toAgency: agencyCode, basis: text(500) }),
   REMIND: z.strictObject({ level: z.number().int().min(1), note: text(500).optional() }),
   DEADLINE_PASSED: z.strictObject({ level: z.number().int().min(1) }),
   ESCALATE: z.strictObject({ level: z.number().int().min(1), note: text(500).optional() }),
@@ -58,7 +65,9 @@ export function isEventType(value: unknown): value is EventType {
 
 /**
  * An event as the machine receives it: the payload plus when it took effect and who sent it.
- * `dueAt` is filled in by the service for EXTEND_DEADLINE (the instant the new date resolves to).
+ * `dueAt` is filled in by the service for EXTEND_DEADLINE (the instant the new date resolves to),
+ * `fromAgency` for TRANSFER (the agency the obligation leaves); both are stored in the event's
+ * payload, so a replay needs nothing else.
  */
 export type MachineEvent = {
   [T in EventType]: {
@@ -67,5 +76,6 @@ export type MachineEvent = {
     effectiveAt: string;
     actor: string;
     dueAt?: string;
+    fromAgency?: string;
   };
 }[EventType];

@@ -20,7 +20,7 @@ const CIVIL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** Days per month for a date that recurs every year (29/2 does not). */
 const RECURRING_MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function isRealCivilDate(s: string): boolean {
+export function isRealCivilDate(s: string): boolean {
   const m = CIVIL_DATE.exec(s);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -41,7 +41,7 @@ function checked(expectation: (s: string) => string | null) {
   });
 }
 
-const text = checked((s) => {
+export const text = checked((s) => {
   if (s.trim() === '') return 'non-empty text';
   // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(s))
@@ -50,26 +50,30 @@ const text = checked((s) => {
   if (/ {2}/.test(s)) return 'single-spaced text (no runs of spaces)';
   return null;
 });
-const code = checked((s) => (UPPER_SNAKE.test(s) ? null : 'an UPPER_SNAKE code such as SO_NNPTNT'));
-const kebab = checked((s) =>
+export const code = checked((s) =>
+  UPPER_SNAKE.test(s) ? null : 'an UPPER_SNAKE code such as SO_NNPTNT',
+);
+export const kebab = checked((s) =>
   KEBAB.test(s) ? null : 'a kebab-case identifier such as thanh-hoa-nq46',
 );
-const taskId = checked((s) => (TASK_ID.test(s) ? null : 'a task id such as II.1.1'));
-const civilDate = checked((s) => (isRealCivilDate(s) ? null : 'a real civil date YYYY-MM-DD'));
-const timeZone = checked((s) =>
+export const taskId = checked((s) => (TASK_ID.test(s) ? null : 'a task id such as II.1.1'));
+export const civilDate = checked((s) =>
+  isRealCivilDate(s) ? null : 'a real civil date YYYY-MM-DD',
+);
+export const timeZone = checked((s) =>
   IANAZone.isValidZone(s) ? null : 'a valid IANA time zone such as Asia/Ho_Chi_Minh',
 );
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** A strict object: unknown keys are errors whose message lists the allowed keys. */
-function strict<T extends z.ZodRawShape>(shape: T) {
+export function strict<T extends z.ZodRawShape>(shape: T) {
   const allowed = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
     error: (iss) => (iss.code === 'unrecognized_keys' ? `allowed: ${allowed}` : undefined),
   });
 }
 
-const agencyGroup = z.enum(['department', 'bank', 'district', 'requested']);
+export const agencyGroup = z.enum(['department', 'bank', 'district', 'requested']);
 const obligationKind = z.enum(['directed', 'requested']);
 const recipient = z.enum(['agency', 'aggregator', 'aggregator-leadership', 'leader']);
 
@@ -104,6 +108,7 @@ export const planSchema = strict({
   issuedDate: civilDate.nullable(),
   basis: z.array(strict({ ref: text, date: civilDate.nullable(), title: text, issuer: text })),
   lifecycle: strict({ machine: kebab, version: int(1, 1_000_000) }),
+  agencyRegistry: kebab.nullable().default(null),
   agencies: z
     .array(
       strict({
@@ -130,6 +135,9 @@ export const planSchema = strict({
       }),
     )
     .min(1),
+  succession: z
+    .array(strict({ agency: code, task: taskId, successor: code, note: text.optional() }))
+    .default([]),
   cycle: strict({
     frequency: z.literal('yearly'),
     firstYear: int(1900, 2200),
@@ -162,7 +170,7 @@ void schemaYieldsPlanDefinition;
 
 type Issue = z.core.$ZodIssue;
 
-function issueToProblems(iss: Issue): FieldProblem[] {
+export function issueToProblems(iss: Issue): FieldProblem[] {
   const path = formatPath(iss.path);
   switch (iss.code) {
     case 'unrecognized_keys':

@@ -11,7 +11,7 @@ const items = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const field = (v: unknown, key: string): unknown => (isRecord(v) ? v[key] : undefined);
 
 /** Every string (value or key) must be Unicode NFC. */
-function nfcProblems(v: unknown, path: PropertyKey[], out: FieldProblem[]): void {
+export function nfcProblems(v: unknown, path: PropertyKey[], out: FieldProblem[]): void {
   if (typeof v === 'string') {
     if (v.normalize('NFC') !== v) {
       out.push({
@@ -122,6 +122,53 @@ export function semanticProblems(
         );
       }
     }
+  });
+
+  // Succession choices: a roster agency, named in the task given, one choice per agency and task.
+  const namedIn = new Map<string, Set<unknown>>();
+  for (const t of items(field(raw, 'tasks'))) {
+    const id = field(t, 'id');
+    if (typeof id !== 'string' || namedIn.has(id)) continue;
+    namedIn.set(
+      id,
+      new Set(
+        (['lead', 'coordinating'] as const).flatMap((role) =>
+          items(field(field(t, role), 'agencies')),
+        ),
+      ),
+    );
+  }
+  const choices = new Map<string, number>();
+  items(field(raw, 'succession')).forEach((c, i) => {
+    const agency = field(c, 'agency');
+    const task = field(c, 'task');
+    checkRef(agency, ['succession', i, 'agency']);
+    if (typeof task === 'string' && Array.isArray(field(raw, 'tasks'))) {
+      const named = namedIn.get(task);
+      if (!named) {
+        add(
+          ['succession', i, 'task'],
+          `expected a task id defined in tasks[], found unknown task ${JSON.stringify(task)}`,
+        );
+      } else if (typeof agency === 'string' && !named.has(agency)) {
+        add(
+          ['succession', i, 'task'],
+          `expected a task that names ${agency} in its lead or coordinating agencies, found task ${task}, which does not`,
+        );
+      }
+    }
+    if (typeof agency === 'string' && typeof task === 'string') {
+      const key = `${agency} ${task}`;
+      const first = choices.get(key);
+      if (first !== undefined)
+        add(
+          ['succession', i],
+          `expected one choice per agency and task, found ${agency} and ${task} again (first at succession[${first}])`,
+        );
+      else choices.set(key, i);
+    }
+    if (typeof agency === 'string' && agency === field(c, 'successor'))
+      add(['succession', i, 'successor'], `expected a successor other than ${agency} itself`);
   });
 
   // Cycle.

@@ -104,6 +104,22 @@ export interface EscalationLadder {
   requestedMaxLevel: number;
 }
 
+/**
+ * The plan's choice, for one of its tasks, of the successor that takes over the task of an agency
+ * the registry splits among several successors (e.g. Sở LĐ-TB&XH's vocational training, II.2.1,
+ * to Sở Giáo dục và Đào tạo). The obligation follows the choices of the tasks naming the agency.
+ */
+export interface SuccessionChoice {
+  /** The plan agency that was split. */
+  agency: string;
+  /** The task (naming the agency) whose function decides the successor. */
+  task: string;
+  /** One of the registry's successors of `agency`. */
+  successor: string;
+  /** Why (the function that moved), for people. */
+  note?: string;
+}
+
 export interface PlanDefinition {
   id: string;
   title: string;
@@ -117,8 +133,15 @@ export interface PlanDefinition {
   issuedDate: string | null;
   basis: BasisDocument[];
   lifecycle: { machine: string; version: number };
+  /**
+   * The id of the effective-dated agency registry (`workflows/agencies/<id>.yaml`) that says
+   * which agencies exist in a given year and who succeeds them; null: the roster never changes.
+   */
+  agencyRegistry: string | null;
   agencies: AgencyDefinition[];
   tasks: TaskDefinition[];
+  /** Successor choices for split agencies, per task (empty when none is needed). */
+  succession: SuccessionChoice[];
   cycle: CycleDefinition;
   escalation: EscalationLadder;
 }

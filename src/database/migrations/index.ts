@@ -4,6 +4,8 @@ import { TimersAndOutbox1733000000000 } from './1733000000000-timers-and-outbox.
 import { TimerLookupIndex1733100000000 } from './1733100000000-timer-lookup-index.js';
 import { HashChains1733200000000 } from './1733200000000-hash-chains.js';
 import { Checkpoints1733300000000 } from './1733300000000-checkpoints.js';
+import { ObligationOriginAgency1733400000000 } from './1733400000000-obligation-origin-agency.js';
+import { ConsolidatedReport1733500000000 } from './1733500000000-consolidated-report.js';
 
 /** Every migration, oldest first. Both databases run the same list at start. */
 export const MIGRATIONS = [
@@ -13,4 +15,6 @@ export const MIGRATIONS = [
   TimerLookupIndex1733100000000,
   HashChains1733200000000,
   Checkpoints1733300000000,
+  ObligationOriginAgency1733400000000,
+  ConsolidatedReport1733500000000,
 ];

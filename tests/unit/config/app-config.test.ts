@@ -43,6 +43,16 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('verify worker threads: a whole number from 0 to 64, default up to 4 by the CPUs', () => {
+    expect(loadConfig({ DONDOC_VERIFY_WORKERS: '0' }).verifyWorkers).toBe(0);
+    expect(loadConfig({ DONDOC_VERIFY_WORKERS: '3' }).verifyWorkers).toBe(3);
+    const byDefault = loadConfig({}).verifyWorkers;
+    expect(byDefault).toBeGreaterThanOrEqual(1);
+    expect(byDefault).toBeLessThanOrEqual(4);
+    expect(problems({ DONDOC_VERIFY_WORKERS: 'two' })[0]!.message).toContain('whole number');
+    expect(problems({ DONDOC_VERIFY_WORKERS: '65' })[0]!.message).toContain('0 to 64');
+  });
+
   it('names every bad variable at once, with what was expected', () => {
     const p = problems({
       PORT: '70000',

@@ -100,13 +100,14 @@ describe('annual-report machine v2', () => {
     );
   });
 
-  const OPEN = ['EXTEND_DEADLINE', 'WITHDRAW', 'REMIND', 'DEADLINE_PASSED', 'ESCALATE'];
+  const OPEN = ['EXTEND_DEADLINE', 'WITHDRAW', 'TRANSFER', 'REMIND', 'DEADLINE_PASSED', 'ESCALATE'];
+  const HELD = ['RETURN_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW', 'TRANSFER'];
   it.each([
     ['plan_drafted', ['START_IMPLEMENTATION', ...OPEN]],
     ['implementing', ['SUBMIT_REPORT', ...OPEN]],
-    ['report_submitted', ['VERIFY_REPORT', 'RETURN_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW']],
-    ['report_verified', ['AGGREGATE', 'RETURN_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW']],
-    ['aggregated', ['REPORT_TO_UBND', 'WITHDRAW']],
+    ['report_submitted', ['VERIFY_REPORT', ...HELD]],
+    ['report_verified', ['AGGREGATE', ...HELD]],
+    ['aggregated', ['REPORT_TO_UBND', 'WITHDRAW', 'TRANSFER']],
     ['reported_to_ubnd', []],
     ['withdrawn', []],
   ] as Array<[Stage, EventType[]]>)('stage %s accepts exactly %j', (stage, expected) => {
@@ -228,6 +229,7 @@ describe('annual-report machine v2', () => {
       'RETURN_REPORT',
       'SUBMIT_REPORT',
       'EXTEND_DEADLINE',
+      'TRANSFER',
     ];
     expect(run(V2, script).snapshot).toEqual(run(V1, script).snapshot);
   });

@@ -10,6 +10,7 @@ import {
 import {
   FINAL_STAGES,
   type EventType,
+  type MachineEvent,
   type Stage,
 } from '../../../src/core/machine/obligation-events.js';
 import { DomainError, ValidationError } from '../../../src/core/errors.js';
@@ -65,6 +66,7 @@ describe('annual-report machine v1', () => {
         'START_IMPLEMENTATION',
         'EXTEND_DEADLINE',
         'WITHDRAW',
+        'TRANSFER',
         'REMIND',
         'DEADLINE_PASSED',
         'ESCALATE',
@@ -72,10 +74,18 @@ describe('annual-report machine v1', () => {
     ],
     [
       'implementing',
-      ['SUBMIT_REPORT', 'EXTEND_DEADLINE', 'WITHDRAW', 'REMIND', 'DEADLINE_PASSED', 'ESCALATE'],
+      [
+        'SUBMIT_REPORT',
+        'EXTEND_DEADLINE',
+        'WITHDRAW',
+        'TRANSFER',
+        'REMIND',
+        'DEADLINE_PASSED',
+        'ESCALATE',
+      ],
     ],
-    ['report_submitted', ['RETURN_REPORT', 'AGGREGATE', 'EXTEND_DEADLINE', 'WITHDRAW']],
-    ['aggregated', ['REPORT_TO_UBND', 'WITHDRAW']],
+    ['report_submitted', ['RETURN_REPORT', 'AGGREGATE', 'EXTEND_DEADLINE', 'WITHDRAW', 'TRANSFER']],
+    ['aggregated', ['REPORT_TO_UBND', 'WITHDRAW', 'TRANSFER']],
     ['reported_to_ubnd', []],
     ['withdrawn', []],
   ] as Array<[Stage, EventType[]]>)('stage %s accepts exactly %j', (stage, expected) => {
@@ -118,6 +128,49 @@ describe('annual-report machine v1', () => {
     s = applyEvent(REF, s.snapshot, ext);
     expect(s.context.dueAt).toBe('2025-11-30T17:00:00.000Z');
     expect(s.context.extensions).toHaveLength(1);
+  });
+
+  it('TRANSFER keeps the stage and appends to a transfers list that is absent until then', () => {
+    let s = startObligation(REF, { dueAt: DUE });
+    expect('transfers' in s.context).toBe(false);
+    s = applyEvent(REF, s.snapshot, sampleEvent('START_IMPLEMENTATION'));
+    const before = JSON.parse(JSON.stringify(s.snapshot));
+    s = applyEvent(REF, s.snapshot, {
+      ...sampleEvent('TRANSFER', '2025-03-01T00:00:00.000+07:00'),
+      fromAgency: 'SO_NNPTNT',
+    } as MachineEvent);
+    expect(s.stage).toBe('implementing');
+    expect(s.context.transfers).toEqual([
+      {
+        from: 'SO_NNPTNT',
+        to: 'SO_NNMT',
+        basis: 'Nghị định 45/2025/NĐ-CP',
+        at: '2025-03-01T00:00:00.000+07:00',
+      },
+    ]);
+    // Everything else in the context is as before.
+    const { transfers: _t, ...rest } = s.context;
+    expect(rest).toEqual(before.context);
+    const reported = ['SUBMIT_REPORT', 'AGGREGATE', 'REPORT_TO_UBND'] as EventType[];
+    for (const t of reported) s = applyEvent(REF, s.snapshot, sampleEvent(t));
+    expect(() => applyEvent(REF, s.snapshot, sampleEvent('TRANSFER'))).toThrow(
+      'TRANSFER is not allowed in stage reported_to_ubnd',
+    );
+  });
+
+  it('TRANSFER needs an agency code and a basis, nothing else', () => {
+    expect(parseEventPayload('TRANSFER', { toAgency: 'SO_NNMT', basis: ' NĐ 45 ' })).toEqual({
+      type: 'TRANSFER',
+      payload: { toAgency: 'SO_NNMT', basis: 'NĐ 45' },
+    });
+    for (const bad of [
+      { basis: 'x' },
+      { toAgency: 'so_nnmt', basis: 'x' },
+      { toAgency: 'SO_NNMT' },
+      { toAgency: 'SO_NNMT', basis: 'x', fromAgency: 'SO_NNPTNT' },
+    ]) {
+      expect(() => parseEventPayload('TRANSFER', bad)).toThrow(ValidationError);
+    }
   });
 
   it('the persisted snapshot is plain JSON that survives a round trip', () => {

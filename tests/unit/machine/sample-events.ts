@@ -8,6 +8,7 @@ const PAYLOADS: Record<EventType, unknown> = {
   REPORT_TO_UBND: { consolidatedReportRef: '99/BC-SNNMT' },
   EXTEND_DEADLINE: { newDueDate: '2025-11-30', basis: 'Công văn 1/UBND' },
   WITHDRAW: { basis: 'Quyết định 2/QĐ-UBND' },
+  TRANSFER: { toAgency: 'SO_NNMT', basis: 'Nghị định 45/2025/NĐ-CP' },
   REMIND: { level: 1 },
   DEADLINE_PASSED: { level: 1 },
   ESCALATE: { level: 2 },
