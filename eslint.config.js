@@ -25,6 +25,29 @@ export default tseslint.config(
     },
   },
   {
+    // The web interface: plain ES modules run by the browser.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'history',
+          'sessionStorage',
+          'fetch',
+          'crypto',
+          'Node',
+          'Blob',
+          'URL',
+          'URLSearchParams',
+          'Intl',
+          'setTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [

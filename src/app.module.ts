@@ -27,6 +27,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
 import { LoginRateLimitGuard } from './auth/login-rate-limit.guard.js';
 import { ClockController } from './clock/clock.controller.js';
+import { ClockInfoController } from './clock/clock-info.controller.js';
 import { CLOCK, SystemClock, VirtualClock } from './clock/clocks.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { createValidationPipe } from './common/validation.js';
@@ -126,6 +127,7 @@ export class AppModule {
         CyclesController,
         ObligationsController,
         ClockController,
+        ClockInfoController,
         ...NOTIFICATION_CONTROLLERS,
         EscalationsController,
         AuditController,

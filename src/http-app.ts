@@ -4,13 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json } from 'express';
-import helmet from 'helmet';
 import { AppModule, type AppOptions } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { rejectNul } from './common/reject-nul.middleware.js';
 import type { AppConfig } from './config/app-config.js';
 import { LifecycleService } from './health/lifecycle.service.js';
 import { APP_VERSION } from './version.js';
+import { securityHeaders, serveWebInterface } from './web/web-interface.js';
 
 export async function createHttpApp(
   config: AppConfig,
@@ -25,7 +25,8 @@ export async function createHttpApp(
   );
   // First: count requests in flight, and refuse new ones with 503 while shutting down.
   app.use(app.get(LifecycleService).middleware);
-  app.use(helmet());
+  app.use(securityHeaders());
+  serveWebInterface(app);
   app.use(json({ limit: '256kb' }));
   app.use(rejectNul);
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins });
