@@ -219,7 +219,7 @@ suite('web interface in a browser', (dialect) => {
     await go('#/admin/cycles');
     await page.getByLabel('Năm cần mở').selectOption('2025');
     await page.getByRole('button', { name: 'Mở kỳ báo cáo' }).click();
-    await flashed('Đã mở kỳ báo cáo năm 2025: 54 nghĩa vụ.');
+    await flashed('Đã mở kỳ báo cáo năm 2025: 53 nghĩa vụ.'); // the 2025 roster
     await page.waitForSelector('[data-testid=cycles] tr[data-year="2025"]');
     await expectAccessiblePage(page);
     await shot('admin-cycles');
@@ -231,7 +231,7 @@ suite('web interface in a browser', (dialect) => {
     for (const o of list.body.items as Array<{ id: string; agencyCode: string }>) {
       ids[o.agencyCode] = o.id;
     }
-    expect(Object.keys(ids)).toHaveLength(54);
+    expect(Object.keys(ids)).toHaveLength(53);
 
     await go('#/admin/users');
     await expectAccessiblePage(page);
@@ -398,7 +398,7 @@ suite('web interface in a browser', (dialect) => {
     );
     await page.getByRole('button', { name: 'Quét hạn ngay' }).click();
     await page.waitForSelector('[data-testid=sweep-summary]');
-    expect(await textOf('[data-testid=sweep-summary]')).toContain('Quá hạn 53');
+    expect(await textOf('[data-testid=sweep-summary]')).toContain('Quá hạn 52');
 
     await login('canbo.snn');
     await go('#/notifications');
@@ -419,23 +419,23 @@ suite('web interface in a browser', (dialect) => {
   it('the dashboard counts the four statuses, puts overdue agencies first and filters by group and status', async () => {
     await login('lanhdao.ubnd');
     const card = (status: string) => textOf(`li[data-status=${status}] .card-value`);
-    expect(await card('IN_PROGRESS_OVERDUE')).toBe('52');
+    expect(await card('IN_PROGRESS_OVERDUE')).toBe('51');
     expect(await card('IN_PROGRESS_ON_TIME')).toBe('0');
     expect(await card('DONE_LATE')).toBe('1');
     expect(await card('DONE_ON_TIME')).toBe('1');
-    // SO_CONGTHUONG's deadline was extended to 30/11: of the 53 past their deadline, 1 is done.
+    // SO_CONGTHUONG's deadline was extended to 30/11: of the 52 past their deadline, 1 is done.
     expect(await textOf('[data-testid=completion-rate]')).toBe('1,9%');
     expect(await textOf('[data-testid=deadline]')).toBe('Hết ngày 14/11/2025');
     expect(await textOf('[data-testid=days-left]')).toBe('Quá hạn 6 ngày');
-    // Districts: 27 overdue, none in the other three statuses, 27 in all.
-    expect(await textOf('tr[data-group=districts]')).toMatch(/huyện\D*27\s*0\s*0\s*0\s*27/);
+    // Districts: 26 overdue (Đông Sơn merged on 01/01/2025), none in the other three statuses.
+    expect(await textOf('tr[data-group=districts]')).toMatch(/huyện\D*26\s*0\s*0\s*0\s*26/);
 
     const statuses = await page
       .locator('[data-testid=matrix] tbody tr')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
-    expect(statuses).toHaveLength(54);
-    expect(statuses.slice(0, 52).every((s) => s === 'IN_PROGRESS_OVERDUE')).toBe(true);
-    expect(statuses.slice(52)).toEqual(['DONE_LATE', 'DONE_ON_TIME']);
+    expect(statuses).toHaveLength(53);
+    expect(statuses.slice(0, 51).every((s) => s === 'IN_PROGRESS_OVERDUE')).toBe(true);
+    expect(statuses.slice(51)).toEqual(['DONE_LATE', 'DONE_ON_TIME']);
     // The current stage's cell carries the status colour, with text for screen readers.
     const snnRow = page.locator('[data-testid=matrix] tr[data-agency=SO_NNPTNT]');
     expect(await snnRow.locator('td.cell-current').textContent()).toContain(
@@ -452,7 +452,7 @@ suite('web interface in a browser', (dialect) => {
 
     await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('poor-districts');
     expect(await page.locator('[data-testid=matrix] tbody tr').count()).toBe(6);
-    expect(await textOf('.filter-result')).toContain('Đang hiển thị 6 trên 54 cơ quan.');
+    expect(await textOf('.filter-result')).toContain('Đang hiển thị 6 trên 53 cơ quan.');
     await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('all');
     await page.getByLabel('Trạng thái', { exact: true }).selectOption('DONE_ON_TIME');
     const onTime = page.locator('[data-testid=matrix] tbody tr');
@@ -472,8 +472,8 @@ suite('web interface in a browser', (dialect) => {
     await go('#/escalations');
     await expectAccessiblePage(page);
     const passed = page.locator('[data-testid=escalations] tr[data-kind=DEADLINE_PASSED]');
-    expect(await passed.count()).toBe(53);
-    expect(await textOf('li.card-overdue .card-value')).toBe('53');
+    expect(await passed.count()).toBe(52);
+    expect(await textOf('li.card-overdue .card-value')).toBe('52');
     const snn = passed.filter({ hasText: 'Sở Nông nghiệp và Phát triển nông thôn' });
     expect(await snn.textContent()).toContain('canbo.snn');
     expect(await snn.textContent()).toContain('20/11/2025 08:00');
