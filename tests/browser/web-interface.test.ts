@@ -548,6 +548,31 @@ suite('web interface in a browser', (dialect) => {
     }
   });
 
+  it('the admin transfers an obligation to the successor agency, with its legal basis', async () => {
+    await login('admin');
+    await openObligation('SO_TNMT');
+    const form = page.locator('form[data-event=TRANSFER]');
+    await form.locator('button[type=submit]').click();
+    await waitText(
+      'form[data-event=TRANSFER] .field-error',
+      'Vui lòng chọn cơ quan nhận chuyển giao.',
+    );
+    // Only agencies that exist today are offered: Sở Nông nghiệp và Môi trường (from 1/3/2025).
+    const options = await form.locator('select[name=toAgency] option').allTextContents();
+    expect(options).toContain('Sở Nông nghiệp và Môi trường');
+    expect(options).not.toContain('Sở Tài nguyên và Môi trường');
+    await form.locator('select[name=toAgency]').selectOption('SO_NNMT');
+    await sendEvent('TRANSFER', { basis: 'Nghị định số 45/2025/NĐ-CP' });
+    await flashed('Đã ghi nhận: Chuyển giao cho cơ quan khác.');
+    const transfer = await textOf('[data-testid=history] li[data-type=TRANSFER]');
+    expect(transfer).toContain('Chuyển từSở Tài nguyên và Môi trường');
+    expect(transfer).toContain('Chuyển choSở Nông nghiệp và Môi trường');
+    expect(transfer).toContain('Nghị định số 45/2025/NĐ-CP');
+    expect((await call('admin', 'GET', `/api/obligations/${ids.SO_TNMT}`)).body.agencyCode).toBe(
+      'SO_NNMT',
+    );
+  });
+
   it('a lost connection is explained in Vietnamese', async () => {
     await login('lanhdao.ubnd');
     await page.route('**/api/**', (route) => route.abort('internetdisconnected'));

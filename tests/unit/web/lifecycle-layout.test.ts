@@ -24,7 +24,13 @@ describe('lifecycle layout', () => {
     expect(kinds['implementing>report_submitted']).toBe('forward');
     expect(kinds['aggregated>withdrawn']).toBe('sink');
     const self = layout.edges.find((e) => e.from === 'implementing' && e.kind === 'self');
-    expect(self?.events).toEqual(['EXTEND_DEADLINE', 'REMIND', 'DEADLINE_PASSED', 'ESCALATE']);
+    expect(self?.events).toEqual([
+      'EXTEND_DEADLINE',
+      'TRANSFER',
+      'REMIND',
+      'DEADLINE_PASSED',
+      'ESCALATE',
+    ]);
   });
 
   it('places the extra stage of annual-report@2 between submission and aggregation', () => {
