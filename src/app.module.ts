@@ -40,6 +40,8 @@ import { ReportToUbndService } from './cycles/report-to-ubnd.service.js';
 import { CyclesController } from './cycles/cycles.controller.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
+import { LifecycleModule } from './health/lifecycle.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { MigrationService } from './migration/migration.service.js';
 import { CommandService } from './obligations/command.service.js';
 import { ObligationQueryService } from './obligations/obligation-query.service.js';
@@ -112,6 +114,8 @@ export class AppModule {
       imports: [
         ConfigModule.register(config, clock),
         DatabaseModule,
+        LifecycleModule,
+        MetricsModule,
         JwtModule.register({}),
         ...(scheduler ? [ScheduleModule.forRoot()] : []),
       ],

@@ -4,12 +4,22 @@ import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config.js';
 import { SCHEDULER } from './core/access/caller.js';
 import { CycleService } from './cycles/cycle.service.js';
+import { installGracefulShutdown } from './health/graceful-shutdown.js';
 import { createHttpApp } from './http-app.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.databaseUrl && (!config.jwtSecret || !config.auditKey)) {
+    Logger.warn(
+      'DATABASE_URL is set but DONDOC_JWT_SECRET or DONDOC_AUDIT_KEY is not: this process uses a ' +
+        "secret generated into its own data folder, so replicas will not accept each other's " +
+        'tokens or checkpoints. Give every replica the same values (docs/deploy.md).',
+      'Main',
+    );
+  }
   const app = await createHttpApp(config);
-  app.enableShutdownHooks();
+  // SIGTERM/SIGINT: stop taking work, finish what is in flight, drain the queue, then exit.
+  installGracefulShutdown(app, config);
   await app.init();
   if (config.openCurrentCycleAtStart) await app.get(CycleService).openCurrentCycles(SCHEDULER);
   await app.listen(config.port);

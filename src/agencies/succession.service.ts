@@ -47,6 +47,8 @@ interface OpenObligation {
 }
 
 export interface PlannedTransfer extends OpenObligation {
+  /** The agency registry that decided it. */
+  registry: string;
   toAgency: string;
   basis: string;
   /** `registry`: the only successor; `plan`: the plan's choice for the tasks listed. */
@@ -142,7 +144,7 @@ export class SuccessionService {
             type: 'TRANSFER',
             payload: { toAgency: t.toAgency, basis: t.basis },
             effectiveAt: t.effectiveAt,
-            reason: `succession of ${t.fromAgency} on ${scope.date} (agency registry ${plans.find((p) => p.definition.id === t.planId)!.registry!.id}, apply-succession)`,
+            reason: `succession of ${t.fromAgency} on ${scope.date} (agency registry ${t.registry}, apply-succession)`,
             caller,
           },
           now,
@@ -235,6 +237,7 @@ export class SuccessionService {
         }
         report.transfers.push({
           ...o,
+          registry: registry.id,
           toAgency: decision.to,
           basis: decision.basis,
           via: decision.via,

@@ -46,6 +46,10 @@ export interface AppConfig {
   openCurrentCycleAtStart: boolean;
   /** Worker threads of an audit verify (0: verify in the server's own thread). */
   verifyWorkers: number;
+  /** Bearer token that may read `/metrics` from any address; null = loopback clients only. */
+  metricsToken: string | null;
+  /** How long a graceful shutdown may take before the process exits anyway, milliseconds. */
+  shutdownTimeoutMs: number;
 }
 
 const port = z
@@ -131,6 +135,16 @@ const schema = z.object({
     .transform(Number)
     .refine((n) => n <= 64, 'expected 0 to 64 worker threads')
     .optional(),
+  DONDOC_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,}$/, 'expected at least 32 visible ASCII characters')
+    .optional(),
+  DONDOC_SHUTDOWN_TIMEOUT: z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number of seconds')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 3600, 'expected 1 to 3600 seconds')
+    .optional(),
 });
 
 /** Reads and validates the environment; throws INVALID_CONFIGURATION naming every bad variable. */
@@ -173,6 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ),
     openCurrentCycleAtStart: (v.DONDOC_OPEN_CURRENT_CYCLE ?? 'true') === 'true',
     verifyWorkers: v.DONDOC_VERIFY_WORKERS ?? Math.min(4, availableParallelism()),
+    metricsToken: v.DONDOC_METRICS_TOKEN ?? null,
+    shutdownTimeoutMs: (v.DONDOC_SHUTDOWN_TIMEOUT ?? 30) * 1000,
   };
 }
 

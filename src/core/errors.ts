@@ -20,6 +20,10 @@ export const ErrorCode = {
   INVALID_DEFINITION: 'INVALID_DEFINITION',
   INVALID_CONFIGURATION: 'INVALID_CONFIGURATION',
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /** The server is shutting down and takes no new work; retry on another replica. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** A readiness check failed (database unreachable, migrations missing, draining). */
+  NOT_READY: 'NOT_READY',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -39,18 +39,31 @@ export function dataSourceOptions(
   };
 }
 
-/** Opens the database and brings its schema up to date (migrations run at start). */
+/** Session advisory lock key that serialises migrations between replicas ("dmig" in ASCII). */
+const MIGRATION_LOCK = 0x646d6967;
+
+/**
+ * Opens the database and brings its schema up to date (migrations run at start). On PostgreSQL
+ * several replicas may start at once: the first to take the advisory lock migrates, the others
+ * wait for it and then find nothing left to run (without the lock, two would both create the
+ * migrations table and one would fail). The lock is held on one dedicated connection.
+ */
 export async function openDataSource(
   config: Pick<AppConfig, 'dataDir' | 'databaseUrl'>,
 ): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(config));
   await ds.initialize();
+  const lock = dialectOf(ds) === 'postgres' ? ds.createQueryRunner() : null;
   try {
+    await lock?.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await ds.runMigrations({ transaction: 'all' });
   } catch (e) {
+    await lock?.release().catch(() => undefined);
     await ds.destroy();
     throw e;
   }
+  await lock?.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  await lock?.release();
   return ds;
 }
 

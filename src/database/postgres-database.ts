@@ -36,6 +36,13 @@ export class PostgresDatabase extends Database {
     }
   }
 
+  /** Callers waiting for a pooled connection now (metrics). */
+  get poolWaiting(): number {
+    const pool = (this.dataSource.driver as unknown as { master?: { waitingCount?: number } })
+      .master;
+    return pool?.waitingCount ?? 0;
+  }
+
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }

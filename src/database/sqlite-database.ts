@@ -28,6 +28,8 @@ export class SqliteDatabase extends Database {
   private closed = false;
   /** Figures for the benchmark: batches committed and units in them. */
   readonly stats = { batches: 0, units: 0 };
+  /** Optional observer (metrics), told the size of each committed batch; must not throw. */
+  onBatchCommitted: ((size: number) => void) | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -46,6 +48,11 @@ export class SqliteDatabase extends Database {
 
   read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     return this.enqueue('read', work);
+  }
+
+  /** Units of work (reads and writes) waiting in the queue now. */
+  get queueDepth(): number {
+    return this.queue.length;
   }
 
   async close(): Promise<void> {
@@ -118,6 +125,7 @@ export class SqliteDatabase extends Database {
     }
     this.stats.batches += 1;
     this.stats.units += batch.length;
+    this.onBatchCommitted?.(batch.length);
     for (const { job, value } of done) job.resolve(value);
     for (const { job, error } of failed) job.reject(error);
   }

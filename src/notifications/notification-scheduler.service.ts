@@ -1,6 +1,7 @@
 /** Runs the notification dispatcher every 30 seconds (registered only when the scheduler is on). */
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
+import { LifecycleService } from '../health/lifecycle.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 
 @Injectable()
@@ -8,7 +9,10 @@ export class NotificationScheduler {
   private readonly logger = new Logger(NotificationScheduler.name);
   private running = false;
 
-  constructor(private readonly dispatcher: DispatcherService) {}
+  constructor(
+    private readonly dispatcher: DispatcherService,
+    @Inject(LifecycleService) private readonly lifecycle: LifecycleService,
+  ) {}
 
   @Cron('*/30 * * * * *', { name: 'dispatch-notifications' })
   async dispatch(): Promise<void> {
@@ -17,7 +21,9 @@ export class NotificationScheduler {
     if (this.running) return;
     this.running = true;
     try {
-      const { sent, failed, retried } = await this.dispatcher.dispatchDue();
+      const result = await this.lifecycle.runJob(() => this.dispatcher.dispatchDue());
+      if (!result) return; // shutting down
+      const { sent, failed, retried } = result;
       if (sent || failed || retried) {
         this.logger.log(`Notifications: ${sent} sent, ${retried} to retry, ${failed} failed`);
       }

@@ -4,10 +4,10 @@
  * the scheduler alike.
  */
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
-import { civilDateOf, resolveExtendedDue } from '../core/deadline/due-date.js';
+import { resolveExtendedDue } from '../core/deadline/due-date.js';
 import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import {
   applyEvent,
@@ -19,7 +19,8 @@ import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import type { EventType, MachineEvent } from '../core/machine/obligation-events.js';
 import { Database, isUniqueViolation, type Sql } from '../database/database.js';
 import { TimerService } from '../timers/timer.service.js';
-import { PlanRegistry, type LoadedPlan } from '../plans/plan-registry.service.js';
+import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { checkTransferTarget } from '../agencies/transfer-target.js';
 import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
 
@@ -34,6 +35,15 @@ export interface Command {
   reason?: string;
   idempotencyKey?: string;
   caller: Caller;
+}
+
+/**
+ * Told of every finished `execute` (metrics). Called synchronously after the command's batch
+ * committed or failed; it must be cheap and must not throw.
+ */
+export abstract class CommandObserver {
+  /** `error` is null on success; `startedAt` is the `performance.now()` of the call. */
+  abstract commandFinished(type: string, error: unknown, startedAt: number): void;
 }
 
 /** How far `effectiveAt` may differ from now before it counts as backdated (clock skew). */
@@ -51,50 +61,6 @@ function requestHash(cmd: Command): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/**
- * The agency a TRANSFER moves the obligation to: another agency, valid at the transfer's
- * effective time in the plan's registry (or on the plan's roster, for a plan without one).
- * AGENCY_NOT_VALID (422) otherwise.
- */
-function checkTransferTarget(
-  plan: LoadedPlan,
-  fromAgency: string,
-  payload: { toAgency: string },
-  effectiveAt: number,
-): string {
-  const { toAgency } = payload;
-  const zone = plan.registry?.definition.timeZone ?? plan.definition.cycle.timeZone;
-  const date = civilDateOf(new Date(effectiveAt), zone);
-  const refuse = (message: string, details: Record<string, unknown> = {}) => {
-    throw new DomainError(ErrorCode.AGENCY_NOT_VALID, message, {
-      toAgency,
-      fromAgency,
-      date,
-      ...details,
-    });
-  };
-  if (toAgency === fromAgency) refuse(`The obligation already belongs to ${toAgency}`);
-  const registry = plan.registry;
-  if (!registry) {
-    if (!plan.agencies.has(toAgency))
-      refuse(`${toAgency} is not an agency of plan ${plan.definition.id}`);
-    return toAgency;
-  }
-  if (!registry.has(toAgency)) {
-    refuse(`${toAgency} is not in agency registry ${registry.id}`, { registry: registry.id });
-  }
-  if (!registry.isValidOn(toAgency, date)) {
-    const validity = registry
-      .records(toAgency)
-      .map((r) => ({ validFrom: r.validFrom, validTo: r.validTo }));
-    refuse(
-      `${toAgency} is not valid on ${date} (the transfer's effective date) in agency registry ${registry.id}`,
-      { registry: registry.id, validity },
-    );
-  }
-  return toAgency;
-}
-
 @Injectable()
 export class CommandService {
   constructor(
@@ -102,12 +68,17 @@ export class CommandService {
     private readonly plans: PlanRegistry,
     private readonly timers: TimerService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(CommandObserver) private readonly observer?: CommandObserver,
   ) {}
 
   async execute(cmd: Command): Promise<ObligationView> {
+    const startedAt = performance.now();
     try {
-      return await this.db.write((tx) => this.executeIn(tx, cmd));
+      const view = await this.db.write((tx) => this.executeIn(tx, cmd));
+      this.observer?.commandFinished(cmd.type, null, startedAt);
+      return view;
     } catch (error) {
+      this.observer?.commandFinished(cmd.type, error, startedAt);
       // The same key used concurrently for another obligation: the key's row already exists.
       if (cmd.idempotencyKey && isUniqueViolation(error)) {
         const prior = await this.db.read((sql) =>

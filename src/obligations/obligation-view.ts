@@ -16,6 +16,8 @@ export interface ObligationView {
   year: number;
   agencyCode: string;
   agencyName: string;
+  /** The agency the obligation was opened for (differs from agencyCode after a TRANSFER). */
+  originAgencyCode: string;
   kind: ObligationKind;
   stage: Stage;
   overdue: boolean;
@@ -47,6 +49,7 @@ export function toView(
     agencyCode: o.agencyCode,
     // The registry's name as of the cycle year (or the first one after, for a successor).
     agencyName: agencyNameFor(plan, o.agencyCode, rosterReferenceDate(o.year)),
+    originAgencyCode: o.originAgencyCode,
     kind: o.kind,
     stage: o.stage,
     overdue: o.stage !== 'withdrawn' && !isDone(o.stage) && now.getTime() >= o.dueAt,

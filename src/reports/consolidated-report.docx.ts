@@ -46,9 +46,6 @@ import {
 import { ddmmyyyy, lowerFirst, percent, shortName } from './vietnamese-format.js';
 import { stampPackage } from './zip-timestamps.js';
 
-export const DOCX_CONTENT_TYPE =
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
-
 function sectionHeading(text: string): Paragraph {
   return body([run(text, { bold: true })], { spacing: { before: 120, after: 120 } });
 }

@@ -9,10 +9,8 @@ import { CycleStatsService } from '../cycles/cycle-stats.service.js';
 import { aggregatorOf } from '../agencies/plan-agencies.js';
 import { civilDateOf } from '../core/deadline/due-date.js';
 import { AGENCY_NAMER, type AgencyNamer, type AgencyNamerFactory } from './agency-namer.js';
-import { DOCX_CONTENT_TYPE, renderConsolidatedReportDocx } from './consolidated-report.docx.js';
 import type { RenderedDocument, ReportInput } from './report-content.js';
 import { reportInputFrom } from './report-input.js';
-import { renderStatusTableXlsx, XLSX_CONTENT_TYPE } from './status-table.xlsx.js';
 import { withoutMarks } from './vietnamese-format.js';
 
 export type ReportKind = 'docx' | 'xlsx';
@@ -33,15 +31,19 @@ const KINDS: Record<
     render: (input: ReportInput, options: { namer: AgencyNamer }) => Promise<RenderedDocument>;
   }
 > = {
+  // The document libraries are loaded on first use: they would slow every start of the server
+  // and of each CLI command by seconds.
   docx: {
     title: 'Báo cáo tổng hợp',
-    contentType: DOCX_CONTENT_TYPE,
-    render: renderConsolidatedReportDocx,
+    contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    render: async (input, options) =>
+      (await import('./consolidated-report.docx.js')).renderConsolidatedReportDocx(input, options),
   },
   xlsx: {
     title: 'Bảng tình trạng báo cáo',
-    contentType: XLSX_CONTENT_TYPE,
-    render: renderStatusTableXlsx,
+    contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    render: async (input, options) =>
+      (await import('./status-table.xlsx.js')).renderStatusTableXlsx(input, options),
   },
 };
 

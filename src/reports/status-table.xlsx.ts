@@ -17,9 +17,6 @@ import {
 import { ddmmyyyy } from './vietnamese-format.js';
 import { stampPackage } from './zip-timestamps.js';
 
-export const XLSX_CONTENT_TYPE =
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
 export const STATUS_SHEET = 'Tình trạng';
 export const GROUP_SHEET = 'Theo nhóm';
 

@@ -7,7 +7,7 @@
  * lapses after the lease, and the timer is then fired by the next sweep.
  */
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import { SCHEDULER } from '../core/access/caller.js';
 import type { Clock } from '../core/clock.js';
@@ -27,6 +27,12 @@ export interface FiredTimer {
   level: number;
 }
 
+/** Told of every timer fired, after its transaction committed (metrics); must not throw. */
+export abstract class SweepObserver {
+  /** `startedAt` is the `performance.now()` when its transaction was queued. */
+  abstract timerFired(kind: TimerKind, startedAt: number): void;
+}
+
 /** How long a claim holds before another sweeper may take the timer over. */
 export const CLAIM_LEASE_MS = 2 * 60 * 1000;
 /** Timers looked up and claimed per round (the lookup reads only its index). */
@@ -44,6 +50,7 @@ export class SweepService {
     private readonly plans: PlanRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(SweepObserver) private readonly observer?: SweepObserver,
   ) {}
 
   /**
@@ -64,8 +71,12 @@ export class SweepService {
         [...byObligation.values()].map(async (timers) => {
           const out: FiredTimer[] = [];
           for (const timer of timers) {
+            const startedAt = performance.now();
             const result = await this.db.write((tx) => this.fire(tx, timer, now));
-            if (result) out.push(result);
+            if (result) {
+              out.push(result);
+              this.observer?.timerFired(result.type, startedAt);
+            }
           }
           return out;
         }),

@@ -39,6 +39,23 @@ function dondoc(...args: string[]) {
 describe('dondoc agencies', () => {
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
+  it('validate: a registry file without a database; a broken one lists every problem (exit 1)', () => {
+    const ok = dondoc('agencies', 'validate', 'workflows/agencies/thanh-hoa.yaml');
+    expect([ok.status, ok.stderr]).toEqual([0, '']);
+    expect(ok.stdout).toBe(
+      'OK: thanh-hoa — 57 agency record(s); succession dates: 2025-01-01, 2025-03-01, 2025-07-01\n',
+    );
+    const file = 'tests/fixtures/agencies/broken/several-problems.yaml';
+    const bad = dondoc('agencies', 'validate', file);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      `error: ${file}: at timeZone: expected a valid IANA time zone such as Asia/Ho_Chi_Minh, found string "Asia/Hanoi_Typo"`,
+      `error: ${file}: at agencies[0].code: expected an UPPER_SNAKE code such as SO_NNPTNT, found string "so_a"`,
+      `error: ${file}: at agencies[0].successors[0].basis: expected non-empty text, found string ""`,
+      `error: ${file}: at agencies[0].successors[0].code: expected an agency code defined in agencies[], found unknown code "SO_B"`,
+    ]);
+  }, 150_000);
+
   it('list --date: the agencies valid that day', () => {
     const r = dondoc('agencies', 'list', '--date', '2026-01-01');
     expect(r.stderr).toBe('');

@@ -142,8 +142,26 @@ describeEachDatabase('agencies over HTTP', (dialect) => {
       .send({ type: 'TRANSFER', payload: { toAgency: 'SO_NNMT' } })
       .expect(400);
     expect(malformed.body.fields).toEqual([expect.objectContaining({ path: 'payload.basis' })]);
-    // The old agency's officer no longer sees it.
+    // The old agency's officer no longer sees it; an officer of the new agency does.
     await as('canbo.snn').get(`/api/obligations/${ids.SO_NNPTNT}`).expect(403);
+    await as('admin')
+      .post('/api/users')
+      .send({
+        username: 'canbo.snnmt',
+        password: 'mat-khau-thu-nghiem',
+        role: 'officer',
+        agencyCode: 'SO_NNMT',
+      })
+      .expect(201);
+    const login = await http
+      .post('/api/auth/login')
+      .send({ username: 'canbo.snnmt', password: 'mat-khau-thu-nghiem' })
+      .expect(200);
+    const mine = await http
+      .get(`/api/obligations/${ids.SO_NNPTNT}`)
+      .set('Authorization', `Bearer ${login.body.accessToken}`)
+      .expect(200);
+    expect(mine.body.allowedEvents).toEqual(['START_IMPLEMENTATION']);
   });
 
   it('a 2026 cycle opens with the registry’s roster and Sở NN&MT as aggregator', async () => {

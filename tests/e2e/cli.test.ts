@@ -83,7 +83,10 @@ describe('dondoc plan validate', () => {
   it('accepts the embedded plan and names its size', () => {
     const r = dondoc(['plan', 'validate', 'workflows/thanh-hoa-nq46/plan.yaml'], {});
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe('OK: thanh-hoa-nq46 — 54 agencies, 13 tasks');
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'OK: thanh-hoa-nq46 — 54 agencies, 13 tasks',
+      `Agrees with agency registry thanh-hoa (${path.join('workflows', 'agencies', 'thanh-hoa.yaml')}).`,
+    ]);
   });
 
   it('lists the problems of a broken plan with file and path, and exits 1', () => {

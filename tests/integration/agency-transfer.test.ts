@@ -9,8 +9,11 @@ import { VerifyService } from '../../src/audit/verify.service.js';
 import type { Caller } from '../../src/core/access/caller.js';
 import { DomainError } from '../../src/core/errors.js';
 import { CycleService } from '../../src/cycles/cycle.service.js';
+import { Database } from '../../src/database/database.js';
 import { CommandService, type Command } from '../../src/obligations/command.service.js';
 import { ObligationQueryService } from '../../src/obligations/obligation-query.service.js';
+import { SweepService } from '../../src/timers/sweep.service.js';
+import { UsersService } from '../../src/users/users.service.js';
 import { admin, aggregator, auditor, officerOf } from '../support/callers.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { createTestContext, type TestHarness } from '../support/test-app.js';
@@ -80,6 +83,7 @@ describeEachDatabase('TRANSFER moves an obligation to another agency', (dialect)
     expect(view).toMatchObject({
       id: ids.SO_NNPTNT,
       agencyCode: 'SO_NNMT',
+      originAgencyCode: 'SO_NNPTNT',
       agencyName: 'Sở Nông nghiệp và Môi trường',
       stage: 'implementing',
       version: 3,
@@ -188,6 +192,39 @@ describeEachDatabase('TRANSFER moves an obligation to another agency', (dialect)
       type: 'TRANSFER',
       effectiveAt: '2025-02-28T17:00:00.000Z',
       reason: 'Sở KH&ĐT hợp nhất vào Sở Tài chính từ 01/3/2025',
+    });
+  });
+
+  it('reminders after a transfer go to the new agency’s officers, who can be created for it', async () => {
+    const users = h.app.get(UsersService);
+    const password = 'mat-khau-thu-nghiem';
+    await users.create({
+      username: 'canbo.snn',
+      role: 'officer',
+      agencyCode: 'SO_NNPTNT',
+      password,
+    });
+    await users.create({
+      username: 'canbo.snnmt',
+      role: 'officer',
+      agencyCode: 'SO_NNMT',
+      password,
+    });
+    // SO_TNMT's obligation was transferred to SO_NNMT above; its report is not in yet.
+    const fired = await h.app.get(SweepService).sweep(Date.parse('2025-10-15T17:00:00.000Z'));
+    expect(fired).toContainEqual({ obligationId: ids.SO_TNMT, type: 'REMIND', level: 1 });
+    const inbox = await h.app
+      .get(Database)
+      .read((sql) =>
+        sql.query<{ recipient: string; message: string }>(
+          `SELECT recipient, message FROM notification_outbox WHERE obligation_id = ? AND channel = 'inbox'`,
+          [ids.SO_TNMT],
+        ),
+      );
+    expect(inbox.map((r) => r.recipient)).toEqual(['canbo.snnmt']);
+    expect(JSON.parse(inbox[0]!.message)).toMatchObject({
+      agencyCode: 'SO_NNMT',
+      agencyName: 'Sở Nông nghiệp và Môi trường',
     });
   });
 

@@ -1,4 +1,5 @@
 /**
+ * `dondoc agencies validate <path>`: checks a registry file (no database).
  * `dondoc agencies list [--date] [--registry] [--json]`: the agency registries' records (those
  * valid on the date, when given).
  * `dondoc agencies apply-succession --date <YYYY-MM-DD> [--plan <id>] [--dry-run] [--json] --as <admin>`:
@@ -79,6 +80,19 @@ export function registerAgencyCommands(program: Command): void {
   const agencies = program
     .command('agencies')
     .description('the effective-dated agency registries and agency succession');
+  agencies
+    .command('validate')
+    .description('validate an agency registry file; no database is needed')
+    .argument('<path>', 'the registry file, e.g. workflows/agencies/thanh-hoa.yaml')
+    .action(async (file: string) => {
+      const { loadAgencyRegistryFile } = await import('../../agencies/agency-registry-loader.js');
+      const registry = await loadAgencyRegistryFile(file);
+      const dates = registry.successionDates();
+      print(
+        `OK: ${registry.id} — ${registry.all().length} agency record(s); succession dates: ` +
+          (dates.length ? dates.join(', ') : 'none'),
+      );
+    });
   agencies
     .command('list')
     .description('list the agencies of the registries (those valid on --date, when given)')

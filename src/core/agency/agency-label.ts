@@ -43,7 +43,8 @@ const nameOn = (registry: AgencyRegistry, code: string, date: string) =>
  * - valid on `asOf`: its name then, e.g. "Sở Công Thương";
  * - ended, one successor (followed through later single successions):
  *   "Sở Nông nghiệp và PTNT (nay là Sở Nông nghiệp và Môi trường)" (the old short name, if any);
- * - ended and split, with `options.successor` (who took this obligation):
+ * - ended and split, or ended without successors and moved by an administrator, with
+ *   `options.successor` (who took this obligation):
  *   "Sở Lao động - Thương binh và Xã hội (nhiệm vụ nay do Sở Giáo dục và Đào tạo thực hiện)";
  * - ended and split, no successor given:
  *   "… (nay chức năng, nhiệm vụ chuyển về Sở Nội vụ, Sở Y tế, … và Sở Nông nghiệp và Môi trường)";
@@ -65,9 +66,10 @@ export function agencyLabel(
   const { successor } = options;
   if (successor !== undefined && successor !== code) {
     const name = nameOn(registry, successor, asOf);
-    return ended.successors.length > 1
-      ? `${old} (nhiệm vụ nay do ${name} thực hiện)`
-      : `${old} (nay là ${name})`;
+    // "nay là" only for the registry's one successor; a split agency's part, or an obligation an
+    // administrator moved (an agency ended without successors), names who carries the task now.
+    const theSuccessor = ended.successors.length === 1 && ended.successors[0]!.code === successor;
+    return theSuccessor ? `${old} (nay là ${name})` : `${old} (nhiệm vụ nay do ${name} thực hiện)`;
   }
   return `${old} (${sinceEnded(registry, ended, asOf)})`;
 }

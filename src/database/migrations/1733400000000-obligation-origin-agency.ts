@@ -50,7 +50,7 @@ export class ObligationOriginAgency1733400000000 implements MigrationInterface {
       );
     }
     await q.query(
-      `CREATE INDEX ix_obligations_cycle_agency ON obligations (plan_id, year, agency_code)`,
+      `CREATE INDEX ix_obligations_cycle_agency ON obligations (plan_id, year, agency_code, origin_agency_code)`,
     );
   }
 

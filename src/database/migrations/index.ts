@@ -6,6 +6,7 @@ import { HashChains1733200000000 } from './1733200000000-hash-chains.js';
 import { Checkpoints1733300000000 } from './1733300000000-checkpoints.js';
 import { ObligationOriginAgency1733400000000 } from './1733400000000-obligation-origin-agency.js';
 import { ConsolidatedReport1733500000000 } from './1733500000000-consolidated-report.js';
+import { OperationsIndexes1733450000000 } from './1733450000000-operations-indexes.js';
 
 /** Every migration, oldest first. Both databases run the same list at start. */
 export const MIGRATIONS = [
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   HashChains1733200000000,
   Checkpoints1733300000000,
   ObligationOriginAgency1733400000000,
+  OperationsIndexes1733450000000,
   ConsolidatedReport1733500000000,
 ];

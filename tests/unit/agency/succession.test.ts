@@ -235,6 +235,11 @@ describe('names as they were and as they are', () => {
     expect(agencyLabel(registry, 'H_BATHUOC', '2025-12-01')).toBe(
       'UBND huyện Bá Thước (đã chấm dứt hoạt động từ ngày 01/7/2025)',
     );
+    // An obligation an administrator moved: the department took over the task, it did not
+    // become the district.
+    expect(agencyLabel(registry, 'H_QUANSON', '2025-12-01', { successor: 'SO_DTTG' })).toBe(
+      'UBND huyện Quan Sơn (nhiệm vụ nay do Sở Dân tộc và Tôn giáo thực hiện)',
+    );
     expect(agencyLabel(registry, 'H_DONGSON', '2025-03-01')).toBe(
       'UBND huyện Đông Sơn (nay là UBND thành phố Thanh Hóa)',
     );

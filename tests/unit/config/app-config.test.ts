@@ -70,6 +70,17 @@ describe('configuration from the environment', () => {
     expect(p.find((x) => x.path === 'DATABASE_URL')?.message).toContain('postgres://');
   });
 
+  it('reads the metrics token and the shutdown timeout, and refuses weak or odd values', () => {
+    expect(loadConfig({})).toMatchObject({ metricsToken: null, shutdownTimeoutMs: 30_000 });
+    const token = 'm'.repeat(32);
+    expect(
+      loadConfig({ DONDOC_METRICS_TOKEN: token, DONDOC_SHUTDOWN_TIMEOUT: '90' }),
+    ).toMatchObject({ metricsToken: token, shutdownTimeoutMs: 90_000 });
+    const p = problems({ DONDOC_METRICS_TOKEN: 'short', DONDOC_SHUTDOWN_TIMEOUT: '0' });
+    expect(p.find((x) => x.path === 'DONDOC_METRICS_TOKEN')?.message).toContain('at least 32');
+    expect(p.find((x) => x.path === 'DONDOC_SHUTDOWN_TIMEOUT')?.message).toContain('1 to 3600');
+  });
+
   it('rejects a port that is not a number', () => {
     expect(problems({ PORT: '30a0' })[0]).toMatchObject({
       path: 'PORT',
