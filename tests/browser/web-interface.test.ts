@@ -5,7 +5,8 @@
  * server listening on a free port with a virtual clock and one user per role. One cycle, told in
  * order: the admin opens it; officers start and submit; the aggregator returns one report and
  * aggregates another; the deadline passes and the sweep escalates; the dashboard counts the four
- * statuses; the auditor verifies the trail and replays an obligation as of a date.
+ * statuses; the auditor verifies the trail and replays an obligation as of a date; the aggregator
+ * reports the cycle to UBND tỉnh and downloads the documents.
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +17,6 @@ import type { Page } from 'playwright-core';
 import { Database } from '../../src/database/database.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { PASSWORD, seedUsers, type TestUsername } from '../support/http-auth.js';
-import { hasRoute } from '../support/routes.js';
 import { createTestHttpApp, TEST_ADMIN_PASSWORD, type TestHarness } from '../support/test-app.js';
 import {
   ARTIFACTS,
@@ -35,23 +35,16 @@ import {
 jest.setTimeout(120_000);
 
 const PLAN = 'thanh-hoa-nq46';
+/** The 2025 roster: 53 agencies (Đông Sơn joined Thanh Hóa city on 1 January 2025). */
+const ROSTER = 53;
+/** Districts on that roster. */
+const DISTRICTS = 26;
 /** A civil time in Hà Nội as an instant. */
 const hanoi = (local: string) => new Date(`${local}+07:00`);
-
-/** The cycle report routes come with the cycle-statistics work (CONTRACT.md "Cycles"). */
-const CYCLE_REPORTS_MERGED =
-  hasRoute('POST', 'plans/:planId/cycles/:year/report-to-ubnd') &&
-  hasRoute('GET', 'plans/:planId/cycles/:year/report.docx') &&
-  hasRoute('GET', 'plans/:planId/cycles/:year/status.xlsx');
 
 if (!chromiumAvailable) {
   process.stderr.write(
     `Browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does).\n`,
-  );
-} else if (!CYCLE_REPORTS_MERGED) {
-  process.stderr.write(
-    'Browser steps "report the cycle to UBND and download DOCX/XLSX" skipped: the routes ' +
-      'POST …/report-to-ubnd, GET …/report.docx and …/status.xlsx are not registered yet.\n',
   );
 }
 
@@ -219,7 +212,7 @@ suite('web interface in a browser', (dialect) => {
     await go('#/admin/cycles');
     await page.getByLabel('Năm cần mở').selectOption('2025');
     await page.getByRole('button', { name: 'Mở kỳ báo cáo' }).click();
-    await flashed('Đã mở kỳ báo cáo năm 2025: 53 nghĩa vụ.'); // the 2025 roster
+    await flashed(`Đã mở kỳ báo cáo năm 2025: ${ROSTER} nghĩa vụ.`);
     await page.waitForSelector('[data-testid=cycles] tr[data-year="2025"]');
     await expectAccessiblePage(page);
     await shot('admin-cycles');
@@ -231,7 +224,7 @@ suite('web interface in a browser', (dialect) => {
     for (const o of list.body.items as Array<{ id: string; agencyCode: string }>) {
       ids[o.agencyCode] = o.id;
     }
-    expect(Object.keys(ids)).toHaveLength(53);
+    expect(Object.keys(ids)).toHaveLength(ROSTER);
 
     await go('#/admin/users');
     await expectAccessiblePage(page);
@@ -398,7 +391,8 @@ suite('web interface in a browser', (dialect) => {
     );
     await page.getByRole('button', { name: 'Quét hạn ngay' }).click();
     await page.waitForSelector('[data-testid=sweep-summary]');
-    expect(await textOf('[data-testid=sweep-summary]')).toContain('Quá hạn 52');
+    // Every obligation still open is overdue; Sở Công Thương's report was in (and its deadline moved).
+    expect(await textOf('[data-testid=sweep-summary]')).toContain(`Quá hạn ${ROSTER - 1}`);
 
     await login('canbo.snn');
     await go('#/notifications');
@@ -419,7 +413,7 @@ suite('web interface in a browser', (dialect) => {
   it('the dashboard counts the four statuses, puts overdue agencies first and filters by group and status', async () => {
     await login('lanhdao.ubnd');
     const card = (status: string) => textOf(`li[data-status=${status}] .card-value`);
-    expect(await card('IN_PROGRESS_OVERDUE')).toBe('51');
+    expect(await card('IN_PROGRESS_OVERDUE')).toBe(String(ROSTER - 2));
     expect(await card('IN_PROGRESS_ON_TIME')).toBe('0');
     expect(await card('DONE_LATE')).toBe('1');
     expect(await card('DONE_ON_TIME')).toBe('1');
@@ -427,15 +421,17 @@ suite('web interface in a browser', (dialect) => {
     expect(await textOf('[data-testid=completion-rate]')).toBe('1,9%');
     expect(await textOf('[data-testid=deadline]')).toBe('Hết ngày 14/11/2025');
     expect(await textOf('[data-testid=days-left]')).toBe('Quá hạn 6 ngày');
-    // Districts: 26 overdue (Đông Sơn merged on 01/01/2025), none in the other three statuses.
-    expect(await textOf('tr[data-group=districts]')).toMatch(/huyện\D*26\s*0\s*0\s*0\s*26/);
+    // Districts: all overdue, none in the other three statuses.
+    expect(await textOf('tr[data-group=districts]')).toMatch(
+      new RegExp(`huyện\\D*${DISTRICTS}\\s*0\\s*0\\s*0\\s*${DISTRICTS}`),
+    );
 
     const statuses = await page
       .locator('[data-testid=matrix] tbody tr')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
-    expect(statuses).toHaveLength(53);
-    expect(statuses.slice(0, 51).every((s) => s === 'IN_PROGRESS_OVERDUE')).toBe(true);
-    expect(statuses.slice(51)).toEqual(['DONE_LATE', 'DONE_ON_TIME']);
+    expect(statuses).toHaveLength(ROSTER);
+    expect(statuses.slice(0, ROSTER - 2).every((s) => s === 'IN_PROGRESS_OVERDUE')).toBe(true);
+    expect(statuses.slice(ROSTER - 2)).toEqual(['DONE_LATE', 'DONE_ON_TIME']);
     // The current stage's cell carries the status colour, with text for screen readers.
     const snnRow = page.locator('[data-testid=matrix] tr[data-agency=SO_NNPTNT]');
     expect(await snnRow.locator('td.cell-current').textContent()).toContain(
@@ -452,7 +448,7 @@ suite('web interface in a browser', (dialect) => {
 
     await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('poor-districts');
     expect(await page.locator('[data-testid=matrix] tbody tr').count()).toBe(6);
-    expect(await textOf('.filter-result')).toContain('Đang hiển thị 6 trên 53 cơ quan.');
+    expect(await textOf('.filter-result')).toContain(`Đang hiển thị 6 trên ${ROSTER} cơ quan.`);
     await page.getByLabel('Nhóm cơ quan', { exact: true }).selectOption('all');
     await page.getByLabel('Trạng thái', { exact: true }).selectOption('DONE_ON_TIME');
     const onTime = page.locator('[data-testid=matrix] tbody tr');
@@ -472,8 +468,8 @@ suite('web interface in a browser', (dialect) => {
     await go('#/escalations');
     await expectAccessiblePage(page);
     const passed = page.locator('[data-testid=escalations] tr[data-kind=DEADLINE_PASSED]');
-    expect(await passed.count()).toBe(52);
-    expect(await textOf('li.card-overdue .card-value')).toBe('52');
+    expect(await passed.count()).toBe(ROSTER - 1);
+    expect(await textOf('li.card-overdue .card-value')).toBe(String(ROSTER - 1));
     const snn = passed.filter({ hasText: 'Sở Nông nghiệp và Phát triển nông thôn' });
     expect(await snn.textContent()).toContain('canbo.snn');
     expect(await snn.textContent()).toContain('20/11/2025 08:00');
@@ -527,35 +523,55 @@ suite('web interface in a browser', (dialect) => {
     await waitText('[data-testid=replay]', 'Bước: Đã gửi báo cáo');
   });
 
-  (CYCLE_REPORTS_MERGED ? describe : describe.skip)(
-    'with the cycle report routes (POST …/report-to-ubnd, GET …/report.docx, …/status.xlsx)',
-    () => {
-      it('the aggregator reports the cycle to UBND tỉnh and downloads the DOCX and XLSX', async () => {
-        await login('tonghop.snn');
-        await go('#/aggregator');
-        await page.getByLabel('Số, ký hiệu báo cáo tổng hợp').fill('310/BC-SNN');
-        await page.getByRole('button', { name: 'Báo cáo Ủy ban nhân dân tỉnh Thanh Hóa' }).click();
-        await flashed('Đã báo cáo Ủy ban nhân dân tỉnh Thanh Hóa (310/BC-SNN)');
-        expect(await stageOf('SO_CONGTHUONG')).toBe('reported_to_ubnd');
-        await waitText('[data-testid=ubnd-counts]', 'Đã báo cáo UBND tỉnh: 1 nghĩa vụ.');
-        expect(await textOf('[data-testid=ubnd-reported]')).toContain('văn bản số 310/BC-SNN');
-        for (const [label, extension] of [
-          ['Tải báo cáo tổng hợp (DOCX)', '.docx'],
-          ['Tải bảng tình hình thực hiện (XLSX)', '.xlsx'],
-        ] as const) {
-          const [download] = await Promise.all([
-            page.waitForEvent('download'),
-            page.getByRole('button', { name: label }).click(),
-          ]);
-          expect(download.suggestedFilename().endsWith(extension)).toBe(true);
-          const file = path.join(ARTIFACTS, `${dialect}-${download.suggestedFilename()}`);
-          await download.saveAs(file);
-          // Both formats are ZIP packages.
-          expect(fs.readFileSync(file).subarray(0, 2).toString()).toBe('PK');
-        }
-      });
-    },
-  );
+  it('the aggregator reports the cycle to UBND tỉnh and downloads the DOCX and XLSX', async () => {
+    await login('tonghop.snn');
+    await go('#/aggregator');
+    await page.getByLabel('Số, ký hiệu báo cáo tổng hợp').fill('310/BC-SNN');
+    await page.getByRole('button', { name: 'Báo cáo Ủy ban nhân dân tỉnh Thanh Hóa' }).click();
+    await flashed('Đã báo cáo Ủy ban nhân dân tỉnh Thanh Hóa (310/BC-SNN)');
+    expect(await stageOf('SO_CONGTHUONG')).toBe('reported_to_ubnd');
+    await waitText('[data-testid=ubnd-counts]', 'Đã báo cáo UBND tỉnh: 1 nghĩa vụ.');
+    expect(await textOf('[data-testid=ubnd-reported]')).toContain('văn bản số 310/BC-SNN');
+    for (const [label, extension] of [
+      ['Tải báo cáo tổng hợp (DOCX)', '.docx'],
+      ['Tải bảng tình hình thực hiện (XLSX)', '.xlsx'],
+    ] as const) {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: label }).click(),
+      ]);
+      expect(download.suggestedFilename().endsWith(extension)).toBe(true);
+      const file = path.join(ARTIFACTS, `${dialect}-${download.suggestedFilename()}`);
+      await download.saveAs(file);
+      // Both formats are ZIP packages.
+      expect(fs.readFileSync(file).subarray(0, 2).toString()).toBe('PK');
+    }
+  });
+
+  it('the admin transfers an obligation to the successor agency, with its legal basis', async () => {
+    await login('admin');
+    await openObligation('SO_TNMT');
+    const form = page.locator('form[data-event=TRANSFER]');
+    await form.locator('button[type=submit]').click();
+    await waitText(
+      'form[data-event=TRANSFER] .field-error',
+      'Vui lòng chọn cơ quan nhận chuyển giao.',
+    );
+    // Only agencies that exist today are offered: Sở Nông nghiệp và Môi trường (from 1/3/2025).
+    const options = await form.locator('select[name=toAgency] option').allTextContents();
+    expect(options).toContain('Sở Nông nghiệp và Môi trường');
+    expect(options).not.toContain('Sở Tài nguyên và Môi trường');
+    await form.locator('select[name=toAgency]').selectOption('SO_NNMT');
+    await sendEvent('TRANSFER', { basis: 'Nghị định số 45/2025/NĐ-CP' });
+    await flashed('Đã ghi nhận: Chuyển giao cho cơ quan khác.');
+    const transfer = await textOf('[data-testid=history] li[data-type=TRANSFER]');
+    expect(transfer).toContain('Chuyển từSở Tài nguyên và Môi trường');
+    expect(transfer).toContain('Chuyển choSở Nông nghiệp và Môi trường');
+    expect(transfer).toContain('Nghị định số 45/2025/NĐ-CP');
+    expect((await call('admin', 'GET', `/api/obligations/${ids.SO_TNMT}`)).body.agencyCode).toBe(
+      'SO_NNMT',
+    );
+  });
 
   it('a lost connection is explained in Vietnamese', async () => {
     await login('lanhdao.ubnd');

@@ -4,6 +4,7 @@
  */
 import { clearSession, getSession } from './session.js';
 import { EVENT_LABELS, STAGE_LABELS, label } from './i18n.js';
+import { formatCivilDate } from './format.js';
 
 /** The message the issue asks for when another user changed the obligation first. */
 export const CONFLICT_MESSAGE = 'Nghĩa vụ này vừa được người khác thay đổi; hãy tải lại';
@@ -131,6 +132,14 @@ export function messageFor(status, body, headers, options = {}) {
         return `Thao tác này không được chấp nhận ở bước ${stage}${
           allowed.length ? `; các thao tác có thể làm: ${allowed.join(', ')}` : ''
         }. Hãy tải lại trang để xem tình trạng mới nhất.`;
+      }
+      if (code === 'AGENCY_NOT_VALID') {
+        return `Cơ quan ${body.toAgency ?? ''} không tồn tại vào ngày hiệu lực của việc chuyển giao${
+          body.date ? ` (${formatCivilDate(body.date)})` : ''
+        }; hãy chọn cơ quan khác hoặc kiểm tra ngày hiệu lực.`;
+      }
+      if (code === 'NOTHING_TO_REPORT') {
+        return 'Chưa có nghĩa vụ nào đã tổng hợp để báo cáo UBND tỉnh.';
       }
       return 'Yêu cầu không thể thực hiện ở trạng thái hiện tại; hãy tải lại trang.';
     }

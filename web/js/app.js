@@ -49,6 +49,50 @@ export const app = {
       api('GET', `/api/plans/${encodeURIComponent(planId)}/machine`),
     ),
 
+  /** Every record of the agency registries (`GET /api/agencies`); none on a server without. */
+  registry: () =>
+    cached('agencies', () =>
+      api('GET', '/api/agencies').catch((error) => {
+        if (error.status === 404) return [];
+        throw error;
+      }),
+    ),
+
+  /**
+   * Agencies by code as on a civil date (YYYY-MM-DD): the registry's record valid that day,
+   * else the plan's own entry, else the code's latest record. Each has `code, name, group, tags`.
+   */
+  async agencyDirectory(plan, date) {
+    const records = await app.registry();
+    const codes = new Set([...plan.agencies.map((a) => a.code), ...records.map((r) => r.code)]);
+    const byCode = new Map();
+    for (const code of codes) {
+      const own = plan.agencies.find((a) => a.code === code);
+      const periods = records
+        .filter((r) => r.code === code)
+        .sort((a, b) => (a.validFrom ?? '').localeCompare(b.validFrom ?? ''));
+      const current = periods.find(
+        (r) => (!r.validFrom || r.validFrom <= date) && (!r.validTo || r.validTo >= date),
+      );
+      const chosen = current ?? own ?? periods[periods.length - 1];
+      byCode.set(code, {
+        ...own,
+        ...chosen,
+        tags: chosen.tags ?? own?.tags ?? [],
+        valid: Boolean(current) || periods.length === 0,
+      });
+    }
+    return byCode;
+  },
+
+  /** Agencies in existence on a civil date (for choosing one), by name. */
+  async agenciesOn(plan, date) {
+    const directory = await app.agencyDirectory(plan, date);
+    return [...directory.values()]
+      .filter((a) => a.valid !== false)
+      .sort((a, b) => a.name.localeCompare(b.name, 'vi'));
+  },
+
   /** Forgets cached data (after logout, or when an administrator opens a cycle). */
   forget(prefix = '') {
     for (const key of [...cache.keys()]) if (key.startsWith(prefix)) cache.delete(key);

@@ -31,6 +31,15 @@ describe('web API error messages', () => {
     );
   });
 
+  it('422 AGENCY_NOT_VALID says the agency did not exist on the transfer date', () => {
+    expect(
+      api.messageFor(422, { code: 'AGENCY_NOT_VALID', toAgency: 'SO_TNMT', date: '2025-11-20' }),
+    ).toBe(
+      'Cơ quan SO_TNMT không tồn tại vào ngày hiệu lực của việc chuyển giao (20/11/2025); ' +
+        'hãy chọn cơ quan khác hoặc kiểm tra ngày hiệu lực.',
+    );
+  });
+
   it('401 is a wrong password at login, an expired session elsewhere; 403, 404, 429, 5xx', () => {
     expect(api.messageFor(401, { code: 'UNAUTHENTICATED' }, null, { login: true })).toBe(
       'Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đã bị khóa.',

@@ -76,7 +76,7 @@ export const EVENT_FIELDS = {
     },
   ],
   TRANSFER: [
-    { name: 'toAgency', label: 'Chuyển cho cơ quan', type: 'agency', required: true },
+    { name: 'toAgency', label: 'Cơ quan nhận chuyển giao', type: 'agency', required: true },
     { name: 'basis', label: 'Căn cứ chuyển giao', max: 500, required: true },
   ],
   WITHDRAW: [{ name: 'basis', label: 'Căn cứ thu hồi', max: 500, required: true }],
@@ -87,7 +87,11 @@ const CAUTION = new Set(['RETURN_REPORT', 'WITHDRAW']);
 
 function validate(def, raw) {
   const value = typeof raw === 'string' ? raw.trim() : raw;
-  if (!value) return def.required ? `Vui lòng nhập ${def.label.toLocaleLowerCase('vi')}.` : null;
+  if (!value) {
+    if (!def.required) return null;
+    const verb = def.type === 'agency' ? 'chọn' : 'nhập';
+    return `Vui lòng ${verb} ${def.label.toLocaleLowerCase('vi')}.`;
+  }
   if (def.type === 'date') {
     if (!parseVietnameseDate(value)) {
       return 'Ngày chưa hợp lệ: hãy nhập theo dạng ngày/tháng/năm, ví dụ 14/11/2025.';
@@ -131,8 +135,12 @@ export function eventForm({ obligation, type, agencies, user, now, onDone, onErr
       required: def.required,
     }),
   }));
-  // The aggregator may record a report received on paper on an earlier date.
-  const backdate = user.role === 'aggregator' ? backdateFields(now) : null;
+  // The aggregator may record what happened earlier (a report received on paper), and the
+  // administrator a transfer from its legal date.
+  const backdate =
+    user.role === 'aggregator' || (user.role === 'admin' && type === 'TRANSFER')
+      ? backdateFields(now)
+      : null;
   const formError = h('div', { class: 'form-error', role: 'alert' });
   const title = label(EVENT_LABELS, type);
   const button = h(
@@ -207,7 +215,7 @@ export function eventForm({ obligation, type, agencies, user, now, onDone, onErr
 /** "Received on" date and time and the reason, for a backdated event (aggregator only). */
 function backdateFields(now) {
   const date = field({
-    label: 'Ngày nhận thực tế (nếu ghi nhận muộn)',
+    label: 'Ngày hiệu lực thực tế (nếu ghi nhận muộn)',
     control: h('input', {
       name: 'effectiveDate',
       type: 'text',
@@ -218,7 +226,7 @@ function backdateFields(now) {
     hint: `Để trống nếu sự việc diễn ra bây giờ. Hôm nay: ${formatDate(now)}.`,
   });
   const time = field({
-    label: 'Giờ nhận (giờ:phút)',
+    label: 'Giờ hiệu lực (giờ:phút)',
     control: h('input', {
       name: 'effectiveTime',
       type: 'text',
@@ -230,12 +238,12 @@ function backdateFields(now) {
   const reason = field({
     label: 'Lý do ghi nhận muộn',
     control: h('textarea', { name: 'backdateReason', rows: 2, maxlength: 2000 }),
-    hint: 'Bắt buộc khi nhập ngày nhận thực tế, ví dụ: báo cáo bằng văn bản giấy, vào sổ công văn đến.',
+    hint: 'Bắt buộc khi nhập ngày hiệu lực, ví dụ: báo cáo bằng văn bản giấy đã vào sổ công văn đến; quyết định sắp xếp có hiệu lực từ ngày 01/3/2025.',
   });
   const element = h(
     'details',
     { class: 'backdate' },
-    h('summary', {}, 'Ghi nhận muộn (văn bản giấy)'),
+    h('summary', {}, 'Ghi nhận muộn (sự việc đã xảy ra trước đây)'),
     date.element,
     time.element,
     reason.element,
@@ -265,7 +273,7 @@ function backdateFields(now) {
       }
       const effectiveAt = instantAt(civil, minutes);
       if (Date.parse(effectiveAt) > Date.parse(now)) {
-        date.setError(`Thời điểm nhận không được sau hiện tại (${formatCivilDate(civil)}).`);
+        date.setError(`Thời điểm hiệu lực không được sau hiện tại (${formatCivilDate(civil)}).`);
         return { ok: false, focus: date.control };
       }
       if (!reason.control.value.trim()) {

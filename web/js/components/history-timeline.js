@@ -15,6 +15,7 @@ const PAYLOAD_LABELS = {
   newDueDate: 'Hạn mới',
   basis: 'Căn cứ',
   toAgency: 'Chuyển cho',
+  fromAgency: 'Chuyển từ',
   level: 'Cấp',
   note: 'Ghi chú',
   dueAt: 'Hạn báo cáo',
@@ -32,7 +33,7 @@ function actorName(actor) {
 function payloadValue(key, value, agencyName) {
   if (key === 'newDueDate') return formatCivilDate(value);
   if (key === 'dueAt') return formatDateTime(value);
-  if (key === 'toAgency') return agencyName(value);
+  if (key === 'toAgency' || key === 'fromAgency') return agencyName(value);
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 

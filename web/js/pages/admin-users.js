@@ -1,7 +1,7 @@
 /** Administration of users: the list, creating a user, disabling and re-enabling an account. */
 import { api } from '../api.js';
 import { field, h, select, tableRegion } from '../dom.js';
-import { formatDate } from '../format.js';
+import { civilDateOf, formatDate } from '../format.js';
 import { ROLE_LABELS, label } from '../i18n.js';
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
@@ -10,13 +10,19 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** @param {import('../types').PageContext} ctx */
 export async function render({ root, app, reload }) {
   const [users, plans] = await Promise.all([api('GET', '/api/users'), app.plans()]);
+  // Names of every agency a user may be bound to; new officers choose among today's agencies.
+  const today = civilDateOf(app.now());
   const agencies = new Map();
-  for (const p of plans)
-    for (const a of (await app.plan(p.id)).agencies) agencies.set(a.code, a.name);
+  const current = new Map();
+  for (const p of plans) {
+    const plan = await app.plan(p.id);
+    for (const [code, a] of await app.agencyDirectory(plan, today)) agencies.set(code, a.name);
+    for (const a of await app.agenciesOn(plan, today)) current.set(a.code, a.name);
+  }
   root.append(
     h('h1', {}, 'Người dùng'),
     userTable(users, agencies, app, reload),
-    createForm(agencies, app, reload),
+    createForm(current, app, reload),
   );
 }
 

@@ -89,9 +89,12 @@ async function obligationNames(picker, app) {
     `/api/plans/${encodeURIComponent(picker.planId)}/cycles/${picker.year}/status`,
   );
   const plan = await app.plan(picker.planId);
-  const names = new Map(plan.agencies.map((a) => [a.code, a.name]));
+  const directory = await app.agencyDirectory(plan, `${picker.year}-01-01`);
   return new Map(
-    roster.obligations.map((o) => [o.obligationId, names.get(o.agencyCode) ?? o.agencyCode]),
+    roster.obligations.map((o) => [
+      o.obligationId,
+      directory.get(o.agencyCode)?.name ?? o.agencyCode,
+    ]),
   );
 }
 

@@ -51,7 +51,9 @@ export async function render({ root, query, app, isCurrent }) {
     app.machine(planId),
   ]);
   if (!isCurrent()) return;
-  const agencies = new Map(plan.agencies.map((a) => [a.code, a]));
+  // Names, groups and tags as on 1 January of the cycle year (the roster's reference date).
+  const agencies = await app.agencyDirectory(plan, `${year}-01-01`);
+  const planOrder = new Map(plan.agencies.map((a, i) => [a.code, i]));
   const stages = mainStages(machine);
   const own = app.user.role === 'officer' ? app.user.agencyCode : null;
   const rows = roster.obligations
@@ -64,7 +66,7 @@ export async function render({ root, query, app, isCurrent }) {
         Number(b.agencyCode === own) - Number(a.agencyCode === own) ||
         (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) ||
         b.escalationLevel - a.escalationLevel ||
-        plan.agencies.indexOf(a.agency) - plan.agencies.indexOf(b.agency),
+        (planOrder.get(a.agencyCode) ?? 1e6) - (planOrder.get(b.agencyCode) ?? 1e6),
     );
 
   root.append(summarySection(summary, app.now()));

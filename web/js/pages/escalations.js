@@ -6,7 +6,7 @@ import { TIMER_KIND_LABELS, label } from '../i18n.js';
 import { planYearPicker } from '../components/plan-year-picker.js';
 
 /** @param {import('../types').PageContext} ctx */
-export async function render({ root, query, isCurrent }) {
+export async function render({ root, query, app, isCurrent }) {
   const picker = await planYearPicker({
     query,
     onChange: (p, y) => {
@@ -21,7 +21,8 @@ export async function render({ root, query, isCurrent }) {
     `/api/escalations?planId=${encodeURIComponent(planId)}&year=${year}`,
   );
   if (!isCurrent()) return;
-  const name = (code) => plan.agencies.find((a) => a.code === code)?.name ?? code;
+  const directory = await app.agencyDirectory(plan, `${year}-01-01`);
+  const name = (code) => directory.get(code)?.name ?? code;
   if (!fired.length) {
     root.append(h('p', { class: 'notice' }, 'Chưa có lần nhắc hạn hay đôn đốc nào trong kỳ này.'));
     return;

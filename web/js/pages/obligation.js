@@ -51,8 +51,11 @@ export async function render({ root, params, query, app, isCurrent, reload }) {
       : null,
   ]);
   if (!isCurrent()) return;
-  const agencies = plan.agencies;
-  const agencyName = (code) => agencies.find((a) => a.code === code)?.name ?? code;
+  const today = civilDateOf(app.now());
+  const directory = await app.agencyDirectory(plan, today);
+  const agencyName = (code) => directory.get(code)?.name ?? code;
+  // Where an obligation may be transferred: agencies that exist today, other than its own.
+  const targets = (await app.agenciesOn(plan, today)).filter((a) => a.code !== ob.agencyCode);
 
   root.append(
     h(
@@ -82,7 +85,7 @@ export async function render({ root, params, query, app, isCurrent, reload }) {
           eventForm({
             obligation: ob,
             type,
-            agencies: agencies.filter((a) => a.code !== ob.agencyCode),
+            agencies: targets,
             user: app.user,
             now: app.now(),
             onDone: (_updated, title) => {
