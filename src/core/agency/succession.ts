@@ -152,7 +152,8 @@ export function resolveAgency(
     }
     if (registry.isValidOn(current, date)) return { resolved: true, code: current, via };
     const ended = registry.lastEndedBefore(current, date);
-    if (!ended || (via.length > 0 && ended.validTo! < addDays(via[via.length - 1]!.date, -1))) {
+    // Not valid on the date and never ended before it: it only starts later.
+    if (!ended) {
       return {
         resolved: false,
         code: current,
