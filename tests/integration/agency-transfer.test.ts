@@ -9,7 +9,7 @@ import { VerifyService } from '../../src/audit/verify.service.js';
 import type { Caller } from '../../src/core/access/caller.js';
 import { DomainError } from '../../src/core/errors.js';
 import { CycleService } from '../../src/cycles/cycle.service.js';
-import { Database } from '../../src/database/database.js';
+import { Database, jsonValue } from '../../src/database/database.js';
 import { CommandService, type Command } from '../../src/obligations/command.service.js';
 import { ObligationQueryService } from '../../src/obligations/obligation-query.service.js';
 import { SweepService } from '../../src/timers/sweep.service.js';
@@ -216,13 +216,13 @@ describeEachDatabase('TRANSFER moves an obligation to another agency', (dialect)
     const inbox = await h.app
       .get(Database)
       .read((sql) =>
-        sql.query<{ recipient: string; message: string }>(
+        sql.query<{ recipient: string; message: unknown }>(
           `SELECT recipient, message FROM notification_outbox WHERE obligation_id = ? AND channel = 'inbox'`,
           [ids.SO_TNMT],
         ),
       );
     expect(inbox.map((r) => r.recipient)).toEqual(['canbo.snnmt']);
-    expect(JSON.parse(inbox[0]!.message)).toMatchObject({
+    expect(jsonValue<Record<string, unknown>>(inbox[0]!.message)).toMatchObject({
       agencyCode: 'SO_NNMT',
       agencyName: 'Sở Nông nghiệp và Môi trường',
     });
