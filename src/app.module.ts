@@ -47,6 +47,7 @@ import { CommandService } from './obligations/command.service.js';
 import { ObligationQueryService } from './obligations/obligation-query.service.js';
 import { ObligationsController } from './obligations/obligations.controller.js';
 import { PlanRegistry } from './plans/plan-registry.service.js';
+import { OrphanCheck } from './plans/orphan-check.service.js';
 import {
   NOTIFICATION_CONTROLLERS,
   NOTIFICATION_PROVIDERS,
@@ -88,16 +89,23 @@ class ConfigModule {
   }
 }
 
+/** Whether this process refuses to start on orphaned obligations (the server, which sweeps). */
+const REFUSE_ORPHANS = Symbol('REFUSE_ORPHANS');
+
 @Injectable()
 class Bootstrap implements OnModuleInit {
   constructor(
     @Inject(PlanRegistry) private readonly plans: PlanRegistry,
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(TimerService) private readonly timers: TimerService,
+    @Inject(OrphanCheck) private readonly orphans: OrphanCheck,
+    @Inject(REFUSE_ORPHANS) private readonly refuseOrphans: boolean,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.plans.load();
+    // The CLI still runs (`dondoc migrate`, `advance`) so that orphans can be dealt with.
+    if (this.refuseOrphans) await this.orphans.assertNone();
     await this.users.ensureAdmin();
     await this.timers.recomputeIfCalendarChanged();
   }
@@ -145,6 +153,8 @@ export class AppModule {
         AuthService,
         LoginRateLimitGuard,
         Bootstrap,
+        OrphanCheck,
+        { provide: REFUSE_ORPHANS, useValue: scheduler },
         CommandService,
         ObligationQueryService,
         CycleService,

@@ -200,7 +200,7 @@ export function rawLookup(
   now: number,
   batch: number,
 ): LookupRun {
-  const stmt = db.prepare<[number, number, number], { id: number }>(text);
+  const stmt = db.prepare<[number, number, number, number], { id: number }>(text);
   const hide = db.prepare(HIDE);
   let seconds = 0;
   let rows = 0;
@@ -208,7 +208,7 @@ export function rawLookup(
   try {
     for (;;) {
       const start = performance.now();
-      const due = stmt.all(now, now, batch);
+      const due = stmt.all(now, now, Number.MAX_SAFE_INTEGER, batch);
       seconds += (performance.now() - start) / 1000;
       calls += 1;
       rows += due.length;

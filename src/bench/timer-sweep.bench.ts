@@ -109,10 +109,10 @@ async function timedSweep(sweeps: SweepService, now: number): Promise<SweepRun> 
   const original = TimerRepository.findDue;
   let lookupSeconds = 0;
   let lookupCalls = 0;
-  TimerRepository.findDue = async (sql, at, limit) => {
+  TimerRepository.findDue = async (sql, at, limit, aheadLimit) => {
     const start = performance.now();
     try {
-      return await original(sql, at, limit);
+      return await original(sql, at, limit, aheadLimit);
     } finally {
       lookupSeconds += (performance.now() - start) / 1000;
       lookupCalls += 1;

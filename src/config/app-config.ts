@@ -192,5 +192,72 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
+/**
+ * `DONDOC_*` variables read outside the schema: the CLI's identity (`--as`) and new password,
+ * the CLI's stack traces, and the browser tests' Chromium.
+ */
+export const OTHER_DONDOC_VARIABLES: readonly string[] = [
+  'DONDOC_CLI_USER',
+  'DONDOC_NEW_PASSWORD',
+  'DONDOC_DEBUG',
+  'DONDOC_CHROMIUM',
+];
+
+/** Every environment variable dondoc reads. */
+export function knownVariables(): string[] {
+  return [...Object.keys(schema.shape), ...OTHER_DONDOC_VARIABLES].sort();
+}
+
+/** Levenshtein distance (small strings only). */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Warnings for variables that look meant for dondoc but that it does not read: every unknown
+ * `DONDOC_*` name, and any other name within two edits of a known one (`DATABSE_URL`). Each names
+ * the closest known variable when one is near. Pure: the caller prints them.
+ */
+export function unknownVariableWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = knownVariables();
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (known.includes(name)) continue;
+    const upper = name.toUpperCase();
+    const dondoc = upper.startsWith('DONDOC_');
+    const ranked = known
+      .map((k) => ({
+        k,
+        // A known name that a DONDOC_ variable extends or cuts short (DONDOC_SMTP) counts as near.
+        d: dondoc && (k.startsWith(upper) || upper.startsWith(k)) ? 1 : distance(upper, k),
+      }))
+      .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k));
+    const best = ranked[0]!;
+    if (dondoc) {
+      warnings.push(
+        `Unknown environment variable ${name} is ignored` +
+          (best.d <= 3
+            ? ` (did you mean ${best.k}?)`
+            : ` (dondoc reads: ${known.join(', ')})`),
+      );
+    } else if (best.d <= 2 && best.d < best.k.length / 4) {
+      warnings.push(`Unknown environment variable ${name} is ignored (did you mean ${best.k}?)`);
+    }
+  }
+  return warnings;
+}
+
 /** Injection token of the AppConfig value. */
 export const APP_CONFIG = Symbol('APP_CONFIG');

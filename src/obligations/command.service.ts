@@ -35,6 +35,12 @@ export interface Command {
   reason?: string;
   idempotencyKey?: string;
   caller: Caller;
+  /**
+   * System callers only (the timer sweep): when the step was due. The event is effective then,
+   * never after now and never before the obligation's last event; a late sweep (downtime, a
+   * clock that jumped) records the catch-up time as `recordedAt` only.
+   */
+  scheduledAt?: number;
 }
 
 /**
@@ -235,7 +241,13 @@ export class CommandService {
 
   /** Validates the claimed effective time: not in the future, backdated only with a reason. */
   private effectiveAt(cmd: Command, now: Date, lastEffectiveAt: number | null): number {
-    if (cmd.effectiveAt === undefined) return Math.max(now.getTime(), lastEffectiveAt ?? 0);
+    if (cmd.effectiveAt === undefined) {
+      const at =
+        cmd.scheduledAt !== undefined && cmd.caller.system
+          ? Math.min(cmd.scheduledAt, now.getTime())
+          : now.getTime();
+      return Math.max(at, lastEffectiveAt ?? 0);
+    }
     const at = Date.parse(cmd.effectiveAt);
     if (
       !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(

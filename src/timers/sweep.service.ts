@@ -3,8 +3,15 @@
  * transaction through the command path (actor `system:scheduler`), together with its outbox
  * rows. Each (obligation, kind, level) fires at most once: the fire transaction re-checks
  * `fired_at IS NULL` under the row's lock, so two sweepers (two processes on one database) or a
- * retry after a crash between claim and fire can never fire it twice. A claim whose sweeper died
- * lapses after the lease, and the timer is then fired by the next sweep.
+ * retry after a crash between claim and fire can never fire it twice, and re-checks
+ * `due_at <= now`, so a timer moved later after its claim does not fire early. A claim whose
+ * sweeper died lapses after the lease (or at once when its end is further ahead than a clock can
+ * be trusted: CLAIM_MAX_AHEAD_MS), and the timer is then fired by the next sweep.
+ *
+ * Clock jumps: a timer fires on the first sweep whose `now` reaches its due instant, whatever the
+ * clock did before; going back never un-fires or re-fires it. A late fire (downtime, a jump) is
+ * effective at the due instant (never before the obligation's last event) and recorded at the
+ * catch-up time; the outbox rows and `firedAt` carry the catch-up time, when they were sent.
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
@@ -35,6 +42,12 @@ export abstract class SweepObserver {
 
 /** How long a claim holds before another sweeper may take the timer over. */
 export const CLAIM_LEASE_MS = 2 * 60 * 1000;
+/**
+ * A claim that ends further than this after now was taken by a clock that ran ahead (or has since
+ * jumped back): it counts as lapsed, so a timer claimed by a sweeper that died is not held for as
+ * long as the jump. Taking over a live claim is safe: firing re-checks `fired_at` under the lock.
+ */
+export const CLAIM_MAX_AHEAD_MS = 2 * CLAIM_LEASE_MS;
 /** Timers looked up and claimed per round (the lookup reads only its index). */
 export const SWEEP_BATCH = 2000;
 
@@ -61,31 +74,41 @@ export class SweepService {
   async sweep(now: number = this.clock.now().getTime()): Promise<FiredTimer[]> {
     const fired: FiredTimer[] = [];
     for (;;) {
-      const due = await this.db.read((sql) => TimerRepository.findDue(sql, now, SWEEP_BATCH));
-      if (due.length === 0) break;
-      const claimed = await this.claim(due, now);
-      const byObligation = new Map<string, TimerRow[]>();
-      for (const t of claimed)
-        byObligation.set(t.obligationId, [...(byObligation.get(t.obligationId) ?? []), t]);
-      const results = await Promise.all(
-        [...byObligation.values()].map(async (timers) => {
-          const out: FiredTimer[] = [];
-          for (const timer of timers) {
-            const startedAt = performance.now();
-            const result = await this.db.write((tx) => this.fire(tx, timer, now));
-            if (result) {
-              out.push(result);
-              this.observer?.timerFired(result.type, startedAt);
-            }
-          }
-          return out;
-        }),
+      const due = await this.db.read((sql) =>
+        TimerRepository.findDue(sql, now, SWEEP_BATCH, now + CLAIM_MAX_AHEAD_MS),
       );
-      fired.push(...results.flat());
+      if (due.length === 0) break;
+      fired.push(...(await this.fireClaimed(await this.claim(due, now), now)));
       if (due.length < SWEEP_BATCH) break;
     }
     if (fired.length) this.logger.log(`Sweep fired ${fired.length} timer(s)`);
     return fired;
+  }
+
+  /**
+   * Fires timers this sweeper claimed, each in its own transaction: one obligation's in the given
+   * order, different obligations concurrently. A timer fired meanwhile by another sweeper (one
+   * that took the claim over) is skipped; returns what this call fired.
+   */
+  async fireClaimed(claimed: TimerRow[], now: number): Promise<FiredTimer[]> {
+    const byObligation = new Map<string, TimerRow[]>();
+    for (const t of claimed)
+      byObligation.set(t.obligationId, [...(byObligation.get(t.obligationId) ?? []), t]);
+    const results = await Promise.all(
+      [...byObligation.values()].map(async (timers) => {
+        const out: FiredTimer[] = [];
+        for (const timer of timers) {
+          const startedAt = performance.now();
+          const result = await this.db.write((tx) => this.fire(tx, timer, now));
+          if (result) {
+            out.push(result);
+            this.observer?.timerFired(result.type, startedAt);
+          }
+        }
+        return out;
+      }),
+    );
+    return results.flat();
   }
 
   /** Claims the timers this sweeper will fire (in the order given); those claimed by a live sweeper are skipped. */
@@ -99,6 +122,7 @@ export class SweepService {
           this.sweeperId,
           now,
           now + CLAIM_LEASE_MS,
+          now + CLAIM_MAX_AHEAD_MS,
         );
         if (row) mine.push(row);
       }
@@ -118,15 +142,13 @@ export class SweepService {
     }
     const roles = recipientsOf(plan.definition.escalation, timer.kind, timer.level);
     const recipients = await recipientsFor(tx, roles, o.agencyCode);
-    if (
-      !(await TimerRepository.markFired(
-        tx,
-        timer.id,
-        now,
-        recipients.map((r) => r.username),
-      ))
-    )
-      return null;
+    const dueAt = await TimerRepository.markFired(
+      tx,
+      timer.id,
+      now,
+      recipients.map((r) => r.username),
+    );
+    if (dueAt === null) return null;
     const view = await this.commands.executeIn(
       tx,
       {
@@ -134,6 +156,7 @@ export class SweepService {
         type: timer.kind,
         payload: { level: timer.level },
         caller: SCHEDULER,
+        scheduledAt: dueAt,
       },
       new Date(now),
     );

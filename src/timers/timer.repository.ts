@@ -77,44 +77,65 @@ export const TimerRepository = {
   },
 
   /**
-   * Ids of due, pending timers that are unclaimed (or whose claim lapsed), oldest first. Reads
-   * only the index ix_timers_pending_due (due_at, id, claimed_until).
+   * Ids of due, pending timers that are unclaimed (or whose claim lapsed: ended before now, or
+   * ends after `aheadLimit`, set by a clock that ran ahead), oldest first. Reads only the index
+   * ix_timers_pending_due (due_at, id, claimed_until).
    */
-  async findDue(sql: Sql, now: number, limit: number): Promise<Array<{ id: number }>> {
+  async findDue(
+    sql: Sql,
+    now: number,
+    limit: number,
+    aheadLimit: number = Number.MAX_SAFE_INTEGER,
+  ): Promise<Array<{ id: number }>> {
     const rows = await sql.query<{ id: unknown }>(
       `SELECT id FROM timers
        WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= ?
-         AND (claimed_until IS NULL OR claimed_until < ?)
+         AND (claimed_until IS NULL OR claimed_until < ? OR claimed_until > ?)
        ORDER BY due_at, id LIMIT ?`,
-      [now, now, limit],
+      [now, now, aheadLimit, limit],
     );
     return rows.map((r) => ({ id: intValue(r.id) }));
   },
 
-  /** Claims a timer for `sweeper` until `until`, unless someone else holds a live claim. */
+  /**
+   * Claims a timer for `sweeper` until `until`, unless someone else holds a live claim (one that
+   * ends from `now` to `aheadLimit`).
+   */
   async claim(
     sql: Sql,
     id: number,
     sweeper: string,
     now: number,
     until: number,
+    aheadLimit: number = Number.MAX_SAFE_INTEGER,
   ): Promise<TimerRow | null> {
     const rows = await sql.query(
       `UPDATE timers SET claimed_by = ?, claimed_until = ?
-       WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)
+       WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL
+         AND (claimed_until IS NULL OR claimed_until < ? OR claimed_until > ?)
        RETURNING *`,
-      [sweeper, until, id, now],
+      [sweeper, until, id, now, aheadLimit],
     );
     return rows[0] ? toRow(rows[0]) : null;
   },
 
-  /** Marks a timer fired; false when it already was (or was cancelled): then nothing may happen. */
-  async markFired(sql: Sql, id: number, now: number, recipients: string[]): Promise<boolean> {
-    const changed = await sql.execute(
-      `UPDATE timers SET fired_at = ?, recipients = ? WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL`,
-      [now, JSON.stringify(recipients), id],
+  /**
+   * Marks a timer fired if it is still pending and due at `now` (a deadline change may have moved
+   * it after it was claimed); returns its due instant, or null when nothing may happen.
+   */
+  async markFired(
+    sql: Sql,
+    id: number,
+    now: number,
+    recipients: string[],
+  ): Promise<number | null> {
+    const rows = await sql.query<{ due_at: unknown }>(
+      `UPDATE timers SET fired_at = ?, recipients = ?
+       WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= ?
+       RETURNING due_at`,
+      [now, JSON.stringify(recipients), id, now],
     );
-    return changed === 1;
+    return rows[0] ? intValue(rows[0].due_at) : null;
   },
 
   async markCancelled(sql: Sql, id: number, now: number): Promise<void> {
