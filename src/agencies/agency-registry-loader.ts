@@ -31,16 +31,25 @@ export async function loadAgencyRegistryFile(file: string): Promise<AgencyRegist
   } catch (err) {
     throw new DefinitionError(file, [ioProblem(err)]);
   }
-  const definition = validateAgencyRegistry(parseDefinitionYaml(source, file, 1000), file);
+  const raw = parseDefinitionYaml(source, file, 1000);
   const base = path.basename(file).replace(/\.ya?ml$/, '');
-  if (definition.id !== base) {
-    throw new DefinitionError(file, [
-      {
-        path: 'id',
-        message: `expected the file name's id ${JSON.stringify(base)}, found ${JSON.stringify(definition.id)}`,
-      },
-    ]);
+  const id = (raw as { id?: unknown } | null)?.id;
+  // Checked on the raw file too, so that it is listed with the schema's problems.
+  const idProblem =
+    typeof id === 'string' && id !== base
+      ? {
+          path: 'id',
+          message: `expected the file name's id ${JSON.stringify(base)}, found ${JSON.stringify(id)}`,
+        }
+      : null;
+  let definition;
+  try {
+    definition = validateAgencyRegistry(raw, file);
+  } catch (error) {
+    if (!(error instanceof DefinitionError) || !idProblem) throw error;
+    throw new DefinitionError(file, [idProblem, ...error.problems]);
   }
+  if (idProblem) throw new DefinitionError(file, [idProblem]);
   return new AgencyRegistry(definition);
 }
 

@@ -240,7 +240,8 @@ export function unknownVariableWarnings(env: NodeJS.ProcessEnv = process.env): s
     const ranked = known
       .map((k) => ({
         k,
-        // A known name that a DONDOC_ variable extends or cuts short (DONDOC_SMTP) counts as near.
+        // A known name that a DONDOC_ variable extends or cuts short (the SMTP one without _URL)
+        // counts as near.
         d: dondoc && (k.startsWith(upper) || upper.startsWith(k)) ? 1 : distance(upper, k),
       }))
       .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k));

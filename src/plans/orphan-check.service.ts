@@ -3,8 +3,9 @@
  * stage) that the loaded definitions can no longer serve? Such an obligation is an orphan when
  * - its plan is not loaded (the plan file was removed, renamed to a name the loader skips, or its
  *   `id` changed): every read, command and sweep of it fails;
- * - its agency is neither on its plan's roster (successors included) nor in the plan's agency
- *   registry: the plan no longer assigns it;
+ * - the agency it was opened for is no longer a reporting agency of its plan (roster or registry
+ *   successor of one), or the agency it was transferred to is neither that nor in the plan's
+ *   agency registry: the plan no longer assigns it;
  * - its lifecycle machine version is not registered in this engine (an older dondoc on data
  *   written by a newer one), or belongs to another machine than the one its plan now names
  *   (`dondoc migrate` moves obligations between versions of one machine only).
@@ -48,8 +49,13 @@ export interface OrphanReport {
 const EXAMPLES = 3;
 const OPEN = `stage NOT IN (${FINAL_STAGES.map(() => '?').join(', ')})`;
 
-function isAgencyOf(plan: LoadedPlan, code: string): boolean {
-  return plan.agencies.has(code) || (plan.registry?.has(code) ?? false);
+/** Whether the plan still asks `origin` for a report, and knows `current` (after a TRANSFER). */
+function agencyProblem(plan: LoadedPlan, origin: string, current: string): string | null {
+  if (!plan.agencies.get(origin)?.reports) return origin;
+  if (current !== origin && !plan.agencies.has(current) && !plan.registry?.has(current)) {
+    return current;
+  }
+  return null;
 }
 
 function machineIdOf(ref: string): string {
@@ -69,9 +75,10 @@ export class OrphanCheck {
   async report(): Promise<OrphanReport> {
     return this.db.read(async (sql) => {
       const rows = await sql.query<Record<string, unknown>>(
-        `SELECT plan_id, agency_code, machine_version, COUNT(*) AS n FROM obligations
-         WHERE ${OPEN} GROUP BY plan_id, agency_code, machine_version
-         ORDER BY plan_id, agency_code, machine_version`,
+        `SELECT plan_id, origin_agency_code, agency_code, machine_version, COUNT(*) AS n
+         FROM obligations WHERE ${OPEN}
+         GROUP BY plan_id, origin_agency_code, agency_code, machine_version
+         ORDER BY plan_id, origin_agency_code, agency_code, machine_version`,
         [...FINAL_STAGES],
       );
       const known = new Set(knownMachines().map((m) => machineRef(m.id, m.version)));
@@ -85,6 +92,7 @@ export class OrphanCheck {
       };
       for (const r of rows) {
         const planId = String(r.plan_id);
+        const origin = String(r.origin_agency_code);
         const agency = String(r.agency_code);
         const version = String(r.machine_version);
         const n = intValue(r.n);
@@ -93,7 +101,8 @@ export class OrphanCheck {
           add(planId, 'plan-missing', '', n);
           continue;
         }
-        if (!isAgencyOf(plan, agency)) add(planId, 'agency-unknown', agency, n);
+        const unassigned = agencyProblem(plan, origin, agency);
+        if (unassigned) add(planId, 'agency-unknown', unassigned, n);
         if (!known.has(version)) add(planId, 'machine-unknown', version, n);
         else if (machineIdOf(version) !== plan.definition.lifecycle.machine) {
           add(planId, 'machine-other', version, n);
@@ -134,12 +143,16 @@ export class OrphanCheck {
 }
 
 async function examplesOf(sql: Sql, g: OrphanGroup): Promise<OrphanExample[]> {
-  const column = g.reason === 'agency-unknown' ? 'agency_code' : 'machine_version';
-  const extra = g.reason === 'plan-missing' ? '' : ` AND ${column} = ?`;
+  const extra =
+    g.reason === 'plan-missing'
+      ? ''
+      : g.reason === 'agency-unknown'
+        ? ' AND (origin_agency_code = ? OR agency_code = ?)'
+        : ' AND machine_version = ?';
   const rows = await sql.query<Record<string, unknown>>(
     `SELECT id, year, agency_code, stage, machine_version FROM obligations
      WHERE plan_id = ? AND ${OPEN}${extra} ORDER BY year, agency_code, id LIMIT ${EXAMPLES}`,
-    [g.planId, ...FINAL_STAGES, ...(extra ? [g.subject] : [])],
+    [g.planId, ...FINAL_STAGES, ...(extra ? [g.subject, g.subject].slice(0, g.reason === 'agency-unknown' ? 2 : 1) : [])],
   );
   return rows.map((r) => ({
     id: String(r.id),
@@ -162,7 +175,7 @@ export function orphanMessage(orphans: OrphanGroup[], plans: PlanRegistry): stri
       .join('; ');
     const what: Record<OrphanReason, string> = {
       'plan-missing': `plan ${g.planId} is not defined by any loaded plan file (removed, renamed to a name the loader skips, or its id changed)`,
-      'agency-unknown': `plan ${g.planId} no longer has agency ${g.subject} (neither on its roster nor in its agency registry)`,
+      'agency-unknown': `plan ${g.planId} no longer assigns a report to agency ${g.subject} (not a reporting agency of its roster, nor a registry successor of one)`,
       'machine-unknown': `plan ${g.planId}: lifecycle version ${g.subject} is not registered in this dondoc (registered: ${knownMachines()
         .map((m) => machineRef(m.id, m.version))
         .join(', ')})`,

@@ -127,9 +127,11 @@ describeEachDatabase('bitemporal replay', (dialect) => {
       const cases: Array<[string, Record<string, unknown>]> = [
         ['2025-06-10T01:59:59.999Z', { stage: 'plan_drafted', eventsApplied: 1 }],
         ['2025-06-10T02:00:00.000Z', { stage: 'implementing', eventsApplied: 2 }],
+        // Reminders 2 and 3, swept late together with the deadline, are effective when they were
+        // due, before the deadline: they count here.
         [
           '2025-11-14T16:59:59.999Z',
-          { stage: 'implementing', overdue: false, escalationLevel: 0, eventsApplied: 3 },
+          { stage: 'implementing', overdue: false, escalationLevel: 0, eventsApplied: 5 },
         ],
         [
           DUE,
