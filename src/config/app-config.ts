@@ -249,9 +249,7 @@ export function unknownVariableWarnings(env: NodeJS.ProcessEnv = process.env): s
     if (dondoc) {
       warnings.push(
         `Unknown environment variable ${name} is ignored` +
-          (best.d <= 3
-            ? ` (did you mean ${best.k}?)`
-            : ` (dondoc reads: ${known.join(', ')})`),
+          (best.d <= 3 ? ` (did you mean ${best.k}?)` : ` (dondoc reads: ${known.join(', ')})`),
       );
     } else if (best.d <= 2 && best.d < best.k.length / 4) {
       warnings.push(`Unknown environment variable ${name} is ignored (did you mean ${best.k}?)`);

@@ -143,16 +143,16 @@ export class OrphanCheck {
 }
 
 async function examplesOf(sql: Sql, g: OrphanGroup): Promise<OrphanExample[]> {
-  const extra =
+  const [extra, params]: [string, string[]] =
     g.reason === 'plan-missing'
-      ? ''
+      ? ['', []]
       : g.reason === 'agency-unknown'
-        ? ' AND (origin_agency_code = ? OR agency_code = ?)'
-        : ' AND machine_version = ?';
+        ? [' AND (origin_agency_code = ? OR agency_code = ?)', [g.subject, g.subject]]
+        : [' AND machine_version = ?', [g.subject]];
   const rows = await sql.query<Record<string, unknown>>(
     `SELECT id, year, agency_code, stage, machine_version FROM obligations
      WHERE plan_id = ? AND ${OPEN}${extra} ORDER BY year, agency_code, id LIMIT ${EXAMPLES}`,
-    [g.planId, ...FINAL_STAGES, ...(extra ? [g.subject, g.subject].slice(0, g.reason === 'agency-unknown' ? 2 : 1) : [])],
+    [g.planId, ...FINAL_STAGES, ...params],
   );
   return rows.map((r) => ({
     id: String(r.id),

@@ -123,12 +123,7 @@ export const TimerRepository = {
    * Marks a timer fired if it is still pending and due at `now` (a deadline change may have moved
    * it after it was claimed); returns its due instant, or null when nothing may happen.
    */
-  async markFired(
-    sql: Sql,
-    id: number,
-    now: number,
-    recipients: string[],
-  ): Promise<number | null> {
+  async markFired(sql: Sql, id: number, now: number, recipients: string[]): Promise<number | null> {
     const rows = await sql.query<{ due_at: unknown }>(
       `UPDATE timers SET fired_at = ?, recipients = ?
        WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= ?

@@ -174,7 +174,9 @@ describe('a plan change that would orphan open obligations', () => {
       expect(r.output).toContain(
         `plan ${PLAN} is not defined by any loaded plan file (removed, renamed to a name the loader skips, or its id changed): 53 open obligation(s), e.g. `,
       );
-      expect(r.output).toMatch(/e\.g\. [0-9a-f-]{36} \(2025, [A-Z_]+, plan_drafted, annual-report@1\)/);
+      expect(r.output).toMatch(
+        /e\.g\. [0-9a-f-]{36} \(2025, [A-Z_]+, plan_drafted, annual-report@1\)/,
+      );
       expect(r.output).toContain(`restore the plan file with id ${PLAN}`);
     } finally {
       fs.renameSync(`${file}.bak`, file);
@@ -226,7 +228,9 @@ describe('a plan change that would orphan open obligations', () => {
       expect(r.output).toContain(
         `plan ${PLAN}: lifecycle version annual-report@9 is not registered in this dondoc (registered: annual-report@1, annual-report@2): 2 open obligation(s)`,
       );
-      expect(r.output).toContain(`npx dondoc migrate --to annual-report@1 --plan ${PLAN} --dry-run`);
+      expect(r.output).toContain(
+        `npx dondoc migrate --to annual-report@1 --plan ${PLAN} --dry-run`,
+      );
     } finally {
       const again = await createTestContext('sqlite', {
         dataDir: db.dataDir,
@@ -251,8 +255,9 @@ describe('a plan change that would orphan open obligations', () => {
     const original = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(
       file,
-      original.replace(/lifecycle:\n  machine: annual-report\n  version: 1/, (m) =>
-        m.replace('version: 1', 'version: 2'),
+      original.replace(
+        'lifecycle:\n  machine: annual-report\n  version: 1',
+        'lifecycle:\n  machine: annual-report\n  version: 2',
       ),
     );
     expect(fs.readFileSync(file, 'utf8')).not.toBe(original);
@@ -329,7 +334,9 @@ describe('environment variables', () => {
         const p = path.join(dir, entry.name);
         if (entry.isDirectory()) scan(p);
         else if (/\.(ts|js|mjs)$/.test(entry.name)) {
-          for (const m of fs.readFileSync(p, 'utf8').matchAll(/\bDONDOC_[A-Z][A-Z0-9_]*[A-Z0-9]\b/g))
+          for (const m of fs
+            .readFileSync(p, 'utf8')
+            .matchAll(/\bDONDOC_[A-Z][A-Z0-9_]*[A-Z0-9]\b/g))
             names.add(m[0]);
         }
       }

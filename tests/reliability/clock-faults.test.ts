@@ -108,9 +108,9 @@ describeEachDatabase('clock faults', (dialect) => {
     const fired = ts.filter((t) => t.firedAt !== null);
     expect(keys.sort()).toEqual(fired.map((t) => `${t.obligationId}:${t.step}`).sort());
     expect(fired.filter((t) => t.firedAt! < t.dueAt)).toEqual([]);
-    expect(ts.filter((t) => t.firedAt === null && t.cancelledAt === null && t.dueAt <= now)).toEqual(
-      [],
-    );
+    expect(
+      ts.filter((t) => t.firedAt === null && t.cancelledAt === null && t.dueAt <= now),
+    ).toEqual([]);
     const all = await sql().read((q) =>
       q.query<Record<string, unknown>>(
         `SELECT e.obligation_id, e.seq, e.effective_at FROM obligation_events e
@@ -220,7 +220,8 @@ describeEachDatabase('clock faults', (dialect) => {
       expect(Date.parse(m.firedAt)).toBe(intValue(r.created_at));
       expect(intValue(r.created_at)).toBeGreaterThanOrEqual(back);
     }
-    for (const [id, list] of byObligation) expect(outboxBy.get(id)).toEqual(list.map((e) => e.step));
+    for (const [id, list] of byObligation)
+      expect(outboxBy.get(id)).toEqual(list.map((e) => e.step));
 
     // A later sweep, even with the clock set back to before the deadline, adds nothing.
     expect(await sweepsAt(back + HOUR, Date.parse('2024-11-01T00:00:00Z'))).toEqual([]);
