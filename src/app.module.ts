@@ -57,7 +57,7 @@ import { PlansController } from './plans/plans.controller.js';
 import { agencyNamerProvider } from './reports/agency-namer.js';
 import { ReportsController } from './reports/reports.controller.js';
 import { ReportsService } from './reports/reports.service.js';
-import { calendarProvider } from './calendar/calendar.provider.js';
+import { calendarProviders } from './calendar/calendar.provider.js';
 import { EscalationQueryService } from './timers/escalation-query.service.js';
 import { EscalationsController } from './timers/escalations.controller.js';
 import { SweepService } from './timers/sweep.service.js';
@@ -159,7 +159,7 @@ export class AppModule {
         ObligationQueryService,
         CycleService,
         ...NOTIFICATION_PROVIDERS,
-        calendarProvider,
+        ...calendarProviders,
         TimerService,
         SweepService,
         EscalationQueryService,

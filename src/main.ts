@@ -1,6 +1,7 @@
 /**
- * Server entry point: validate the configuration (warning about unknown variables) and every
- * definition file, migrate, load plans, refuse orphaned obligations, open the current cycle, serve.
+ * Server entry point: validate the configuration (warning about unknown variables), migrate, load
+ * and validate every definition file (calendar, agency registries, plans: every problem listed),
+ * refuse orphaned obligations, open the current cycle, serve.
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
@@ -9,13 +10,10 @@ import { SCHEDULER } from './core/access/caller.js';
 import { CycleService } from './cycles/cycle.service.js';
 import { installGracefulShutdown } from './health/graceful-shutdown.js';
 import { createHttpApp } from './http-app.js';
-import { checkDefinitions } from './plans/definitions-check.js';
 
 async function main(): Promise<void> {
   for (const warning of unknownVariableWarnings(process.env)) Logger.warn(warning, 'Config');
   const config = loadConfig();
-  // Every problem of every calendar, registry and plan file at once, before anything starts.
-  await checkDefinitions(config);
   if (config.databaseUrl && (!config.jwtSecret || !config.auditKey)) {
     Logger.warn(
       'DATABASE_URL is set but DONDOC_JWT_SECRET or DONDOC_AUDIT_KEY is not: this process uses a ' +

@@ -2,9 +2,9 @@
  * The plans loaded from `workflows/` at start, with the agency registries they name. Loading
  * fails the boot if any plan or registry is invalid, listing every problem with file and path.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AgencyRegistryService } from '../agencies/agency-registry.service.js';
-import { CALENDAR } from '../calendar/calendar.provider.js';
+import { CALENDAR, CALENDAR_PROBLEMS } from '../calendar/calendar.provider.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { AgencyRegistry } from '../core/agency/agency-registry.js';
 import { planRegistryProblems } from '../core/agency/plan-registry-check.js';
@@ -80,13 +80,18 @@ export class PlanRegistry {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CALENDAR) private readonly calendar: WorkingCalendar,
     @Inject(AgencyRegistryService) private readonly registries: AgencyRegistryService,
+    @Optional()
+    @Inject(CALENDAR_PROBLEMS)
+    private readonly calendarProblems: DefinitionError[] = [],
   ) {}
 
   /**
    * Loads the agency registries, then every plan (checked against the registry it names); throws
-   * one AggregateDefinitionError listing each problem of every file with file and path.
+   * one AggregateDefinitionError listing each problem of every file with file and path, the
+   * calendar files' problems first.
    */
   async load(): Promise<void> {
+    const calendarErrors = this.calendarProblems ?? [];
     let registryErrors: DefinitionError[] = [];
     try {
       await this.registries.load();
@@ -113,9 +118,11 @@ export class PlanRegistry {
       definitions = await loadPlansFromDir(this.config.workflowsDir, knownMachines(), check);
     } catch (error) {
       if (!(error instanceof AggregateDefinitionError)) throw error;
-      throw new AggregateDefinitionError([...registryErrors, ...error.errors]);
+      throw new AggregateDefinitionError([...calendarErrors, ...registryErrors, ...error.errors]);
     }
-    if (registryErrors.length > 0) throw new AggregateDefinitionError(registryErrors);
+    if (calendarErrors.length + registryErrors.length > 0) {
+      throw new AggregateDefinitionError([...calendarErrors, ...registryErrors]);
+    }
     this.plans.clear();
     for (const definition of definitions) {
       const registry =
