@@ -157,6 +157,18 @@ describe('a plan change that would orphan open obligations', () => {
   });
   afterAll(async () => db?.drop());
 
+  /** One statement on the database, through the application (as an operator's tool would). */
+  const execute = async (statement: string, params: string[]) => {
+    const h = await createTestContext('sqlite', {
+      dataDir: db.dataDir,
+      databaseUrl: null,
+      workflowsDir: workflows,
+    });
+    await h.app.get(Database).write((tx) => tx.execute(statement, params));
+    await h.app.close();
+    await h.db.drop(); // the harness's own (unused) database folder
+  };
+
   const start = () =>
     runServer({
       DONDOC_DATA_DIR: db.dataDir,
@@ -206,22 +218,11 @@ describe('a plan change that would orphan open obligations', () => {
   });
 
   it('obligations on a lifecycle version this dondoc does not register: refused, pointing to the version and to dondoc migrate', async () => {
-    const h = await createTestContext('sqlite', {
-      dataDir: db.dataDir,
-      databaseUrl: null,
-      workflowsDir: workflows,
-    });
-    await h.app
-      .get(Database)
-      .write((tx) =>
-        tx.execute(`UPDATE obligations SET machine_version = ? WHERE id IN (?, ?)`, [
-          'annual-report@9',
-          ids.SO_TUPHAP,
-          ids.SO_YTE,
-        ]),
-      );
-    await h.app.close();
-    await h.db.drop();
+    await execute(`UPDATE obligations SET machine_version = ? WHERE id IN (?, ?)`, [
+      'annual-report@9',
+      ids.SO_TUPHAP!,
+      ids.SO_YTE!,
+    ]);
     try {
       const r = start();
       expect(r.status).toBe(1);
@@ -232,21 +233,10 @@ describe('a plan change that would orphan open obligations', () => {
         `npx dondoc migrate --to annual-report@1 --plan ${PLAN} --dry-run`,
       );
     } finally {
-      const again = await createTestContext('sqlite', {
-        dataDir: db.dataDir,
-        databaseUrl: null,
-        workflowsDir: workflows,
-      });
-      await again.app
-        .get(Database)
-        .write((tx) =>
-          tx.execute(`UPDATE obligations SET machine_version = ? WHERE machine_version = ?`, [
-            'annual-report@1',
-            'annual-report@9',
-          ]),
-        );
-      await again.app.close();
-      await again.db.drop();
+      await execute(`UPDATE obligations SET machine_version = ? WHERE machine_version = ?`, [
+        'annual-report@1',
+        'annual-report@9',
+      ]);
     }
   });
 
