@@ -54,7 +54,13 @@ export async function checkLadder(
       `SELECT obligation_id, type, payload FROM obligation_events
        WHERE type IN ('REMIND', 'DEADLINE_PASSED', 'ESCALATE')`,
     ),
-    timers: await sql.query<{ obligation_id: string; kind: string; level: unknown; due_at: unknown; fired_at: unknown }>(
+    timers: await sql.query<{
+      obligation_id: string;
+      kind: string;
+      level: unknown;
+      due_at: unknown;
+      fired_at: unknown;
+    }>(
       'SELECT obligation_id, kind, level, due_at, fired_at FROM timers WHERE fired_at IS NOT NULL',
     ),
   }));

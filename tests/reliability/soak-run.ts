@@ -161,9 +161,7 @@ class SoakDriver {
     this.commands = app.get(CommandService);
     this.sweeper = app.get(SweepService);
     this.random = mulberry32(options.seed);
-    this.successionDates = new Set(
-      this.plans.flatMap((p) => p.registry?.successionDates() ?? []),
-    );
+    this.successionDates = new Set(this.plans.flatMap((p) => p.registry?.successionDates() ?? []));
   }
 
   async run(): Promise<SoakRun> {
@@ -301,7 +299,11 @@ class SoakDriver {
     this.run_.behaviours[behaviour] += 1;
     if (behaviour === 'silent') return;
     const fromDate = `${year}-02-01`;
-    const startDay = dayBetween(mulberry32(Math.floor(start! * 2 ** 32)), fromDate, `${year}-08-31`);
+    const startDay = dayBetween(
+      mulberry32(Math.floor(start! * 2 ** 32)),
+      fromDate,
+      `${year}-08-31`,
+    );
     this.schedule(startDay, { kind: 'START', obligationId, planId, seq: this.seq++ });
     if (behaviour === 'started-only') return;
     const pick = mulberry32(Math.floor(submit! * 2 ** 32));
