@@ -91,6 +91,12 @@ export interface SoakOptions {
   onYear?: (year: SoakYear) => void;
 }
 
+interface YearInProgress {
+  /** performance.now() when the year began. */
+  started: number;
+  figures: SoakYear;
+}
+
 type Action =
   | { kind: 'START' | 'SUBMIT' | 'RETURN'; obligationId: string; planId: string; seq: number }
   | { kind: 'REPORT_TO_UBND'; planId: string; year: number; seq: number };
@@ -138,7 +144,7 @@ class SoakDriver {
   private readonly agenda = new Map<string, Action[]>();
   private readonly successionDates: Set<string>;
   private seq = 0;
-  private readonly run_: SoakRun = {
+  private readonly result: SoakRun = {
     years: [],
     successions: [],
     behaviours: { 'on-time': 0, late: 0, 'started-only': 0, silent: 0 },
@@ -193,15 +199,15 @@ class SoakDriver {
         for (const action of todays) await this.act(action, at.toMillis(), date);
         this.agenda.delete(date);
       }
-      this.run_.endedAt = this.clock.now().getTime();
+      this.result.endedAt = this.clock.now().getTime();
       day = day.plus({ days: 1 });
     }
     await this.endYear(year);
-    this.run_.ms = performance.now() - started;
-    return this.run_;
+    this.result.ms = performance.now() - started;
+    return this.result;
   }
 
-  private startYear(year: number) {
+  private startYear(year: number): YearInProgress {
     return {
       started: performance.now(),
       figures: {
@@ -216,9 +222,9 @@ class SoakDriver {
     };
   }
 
-  private async endYear(y: ReturnType<SoakDriver['startYear']>): Promise<void> {
+  private async endYear(y: YearInProgress): Promise<void> {
     const events = await this.countEvents();
-    const before = this.run_.years.reduce((n, f) => n + f.events, 0);
+    const before = this.result.years.reduce((n, f) => n + f.events, 0);
     y.figures.events = events - before;
     y.figures.ms = performance.now() - y.started;
     this.gc();
@@ -226,7 +232,7 @@ class SoakDriver {
     const mem = process.memoryUsage();
     y.figures.heapUsed = mem.heapUsed;
     y.figures.rss = mem.rss;
-    this.run_.years.push(y.figures);
+    this.result.years.push(y.figures);
     this.options.onYear?.(y.figures);
   }
 
@@ -237,24 +243,19 @@ class SoakDriver {
     });
   }
 
-  /** Whether the ladder or an action is still ahead of `date`. */
+  /** Whether an action or a pending step of the ladder is still ahead, from `date` on. */
   private async workLeft(date: string): Promise<boolean> {
     if ([...this.agenda.keys()].some((d) => d >= date)) return true;
-    const pending = await this.db.read((sql) =>
-      sql.query<{ n: unknown }>(
-        'SELECT COUNT(*) AS n FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL',
-      ),
-    );
-    // Pending timers of obligations whose report is in are cancelled when they come due.
-    const due = await this.db.read((sql) =>
+    const rows = await this.db.read((sql) =>
       sql.query<{ last: unknown }>(
         'SELECT MAX(due_at) AS last FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL',
       ),
     );
-    return intValue(pending[0]!.n) > 0 && civil(intValue(due[0]!.last)) >= date;
+    const last = rows[0]?.last;
+    return last != null && civil(intValue(last)) >= date;
   }
 
-  private count(y: ReturnType<SoakDriver['startYear']>, fired: Array<{ type: string }>): void {
+  private count(y: YearInProgress, fired: Array<{ type: string }>): void {
     for (const f of fired) y.figures.fired[f.type as keyof SoakYear['fired']] += 1;
   }
 
@@ -296,7 +297,7 @@ class SoakDriver {
     );
     const behaviour: Behaviour =
       kind! < 0.4 ? 'on-time' : kind! < 0.65 ? 'late' : kind! < 0.75 ? 'started-only' : 'silent';
-    this.run_.behaviours[behaviour] += 1;
+    this.result.behaviours[behaviour] += 1;
     if (behaviour === 'silent') return;
     const fromDate = `${year}-02-01`;
     const startDay = dayBetween(
@@ -330,7 +331,7 @@ class SoakDriver {
 
   private async applySuccession(date: string): Promise<void> {
     const report = await this.app.get(SuccessionService).apply({ date }, ADMIN);
-    this.run_.successions.push({
+    this.result.successions.push({
       date,
       transfers: report.transfers.length,
       undecided: report.undecided.length,
@@ -359,16 +360,16 @@ class SoakDriver {
         payload: { reason: 'Báo cáo thiếu số liệu, đề nghị bổ sung (thử tải)' },
         caller: aggregatorCaller(aggregatorOf(plan, date)?.code ?? null),
       });
-      this.run_.reportedAt.delete(action.obligationId);
-      this.run_.returnedAt.set(action.obligationId, [
-        ...(this.run_.returnedAt.get(action.obligationId) ?? []),
+      this.result.reportedAt.delete(action.obligationId);
+      this.result.returnedAt.set(action.obligationId, [
+        ...(this.result.returnedAt.get(action.obligationId) ?? []),
         now,
       ]);
-      this.run_.returned += 1;
+      this.result.returned += 1;
       return;
     }
     if (plan.registry && !plan.registry.isValidOn(agency, date)) {
-      this.run_.skippedAgencyEnded += 1;
+      this.result.skippedAgencyEnded += 1;
       return;
     }
     if (action.kind === 'START') {
@@ -395,7 +396,7 @@ class SoakDriver {
       payload: { reportRef: `BC-THỬ-TẢI/${agency}/${action.seq}` },
       caller: officer(agency),
     });
-    this.run_.reportedAt.set(action.obligationId, now);
+    this.result.reportedAt.set(action.obligationId, now);
   }
 
   /** The aggregator aggregates every report in and reports the cycle to UBND tỉnh. */
@@ -415,6 +416,6 @@ class SoakDriver {
     const result = await this.app
       .get(ReportToUbndService)
       .report(plan.definition.id, year, `${year}/BC-THỬ-TẢI`, caller);
-    this.run_.reportedToUbnd += result.reported.length;
+    this.result.reportedToUbnd += result.reported.length;
   }
 }
