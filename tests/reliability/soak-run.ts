@@ -11,7 +11,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { INestApplicationContext } from '@nestjs/common';
-import { DateTime } from 'luxon';
 import { aggregatorOf } from '../../src/agencies/plan-agencies.js';
 import { SuccessionService } from '../../src/agencies/succession.service.js';
 import type { VirtualClock } from '../../src/clock/clocks.js';
@@ -23,11 +22,9 @@ import { CommandService } from '../../src/obligations/command.service.js';
 import { PlanRegistry, type LoadedPlan } from '../../src/plans/plan-registry.service.js';
 import { mulberry32, type Random } from '../../src/simulation/prng.js';
 import { SweepService } from '../../src/timers/sweep.service.js';
+import { civil, dayStart, drawBehaviour, reportDay, type Behaviour } from './soak-behaviour.js';
 
-const ZONE = 'Asia/Ho_Chi_Minh';
 const ACTION_HOUR = 9;
-/** Days after the last on-time day on which the aggregator aggregates and reports to UBND. */
-const REPORT_AFTER_DAYS = 14;
 
 const ADMIN: Caller = { name: 'soak.admin', role: 'admin', agencyCode: null, system: false };
 const officer = (agencyCode: string): Caller => ({
@@ -42,8 +39,6 @@ const aggregatorCaller = (agencyCode: string | null): Caller => ({
   agencyCode,
   system: false,
 });
-
-export type Behaviour = 'on-time' | 'late' | 'started-only' | 'silent';
 
 export interface SoakYear {
   year: number;
@@ -107,22 +102,6 @@ export function exposeGc(): () => void {
   if (typeof existing === 'function') return existing;
   v8.setFlagsFromString('--expose-gc');
   return vm.runInNewContext('gc') as () => void;
-}
-
-function civil(ms: number): string {
-  return DateTime.fromMillis(ms, { zone: ZONE }).toISODate()!;
-}
-
-function dayStart(date: string): DateTime {
-  return DateTime.fromISO(date, { zone: ZONE }).startOf('day');
-}
-
-/** A day between `from` and `to` (civil dates, both included). */
-function dayBetween(random: Random, from: string, to: string): string {
-  const span = Math.round(dayStart(to).diff(dayStart(from), 'days').days);
-  return dayStart(from)
-    .plus({ days: random.int(0, Math.max(0, span)) })
-    .toISODate()!;
 }
 
 export async function runSoak(
@@ -278,8 +257,7 @@ class SoakDriver {
         this.decide(plan.definition.id, o.id, year, lastOnTime);
       }
       if (lastOnTime) {
-        const reportDay = dayStart(lastOnTime).plus({ days: REPORT_AFTER_DAYS }).toISODate()!;
-        this.schedule(reportDay, {
+        this.schedule(reportDay(lastOnTime), {
           kind: 'REPORT_TO_UBND',
           planId: plan.definition.id,
           year,
@@ -290,42 +268,12 @@ class SoakDriver {
     return opened;
   }
 
-  /** One obligation's behaviour for the year; five draws whatever is decided. */
+  /** One obligation's behaviour for the year, as steps on the agenda. */
   private decide(planId: string, obligationId: string, year: number, lastOnTime: string): void {
-    const [kind, start, submit, returned, again] = Array.from({ length: 5 }, () =>
-      this.random.next(),
-    );
-    const behaviour: Behaviour =
-      kind! < 0.4 ? 'on-time' : kind! < 0.65 ? 'late' : kind! < 0.75 ? 'started-only' : 'silent';
+    const { behaviour, steps } = drawBehaviour(this.random, year, lastOnTime);
     this.result.behaviours[behaviour] += 1;
-    if (behaviour === 'silent') return;
-    const fromDate = `${year}-02-01`;
-    const startDay = dayBetween(
-      mulberry32(Math.floor(start! * 2 ** 32)),
-      fromDate,
-      `${year}-08-31`,
-    );
-    this.schedule(startDay, { kind: 'START', obligationId, planId, seq: this.seq++ });
-    if (behaviour === 'started-only') return;
-    const pick = mulberry32(Math.floor(submit! * 2 ** 32));
-    const last = dayStart(lastOnTime);
-    const submitDay =
-      behaviour === 'on-time'
-        ? dayBetween(pick, last.minus({ days: 75 }).toISODate()!, lastOnTime)
-        : last.plus({ days: pick.int(1, 40) }).toISODate()!;
-    this.schedule(submitDay, { kind: 'SUBMIT', obligationId, planId, seq: this.seq++ });
-    // About one report in twelve is returned five days later and sent again 3 to 15 days after.
-    const returnDay = dayStart(submitDay).plus({ days: 5 });
-    const reportDay = last.plus({ days: REPORT_AFTER_DAYS });
-    if (returned! < 1 / 12 && returnDay < reportDay) {
-      this.schedule(returnDay.toISODate()!, {
-        kind: 'RETURN',
-        obligationId,
-        planId,
-        seq: this.seq++,
-      });
-      const resubmit = returnDay.plus({ days: 3 + Math.floor(again! * 13) }).toISODate()!;
-      this.schedule(resubmit, { kind: 'SUBMIT', obligationId, planId, seq: this.seq++ });
+    for (const step of steps) {
+      this.schedule(step.date, { kind: step.kind, obligationId, planId, seq: this.seq++ });
     }
   }
 
