@@ -1,5 +1,11 @@
-/** PostgreSQL access: each unit of work is its own transaction on a pooled connection. */
+/**
+ * PostgreSQL access: each unit of work is its own transaction on a pooled connection. A
+ * connection that fails or breaks (server unreachable, backend terminated) rejects the unit with
+ * DATABASE_UNAVAILABLE; the pool drops that connection and opens new ones on demand, so the
+ * service recovers by itself once PostgreSQL answers again.
+ */
 import type { DataSource } from 'typeorm';
+import { asDatabaseFault } from './database-fault.js';
 import { Database, sqlOn, type Sql } from './database.js';
 
 export class PostgresDatabase extends Database {
@@ -10,6 +16,25 @@ export class PostgresDatabase extends Database {
   }
 
   async write<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    try {
+      return await this.transaction(work);
+    } catch (error) {
+      throw asDatabaseFault(error);
+    }
+  }
+
+  async read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await work(sqlOn(runner, 'postgres'));
+    } catch (error) {
+      throw asDatabaseFault(error);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
@@ -22,15 +47,6 @@ export class PostgresDatabase extends Database {
         await runner.rollbackTransaction().catch(() => undefined);
         throw error;
       }
-    } finally {
-      await runner.release();
-    }
-  }
-
-  async read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return await work(sqlOn(runner, 'postgres'));
     } finally {
       await runner.release();
     }
