@@ -123,8 +123,19 @@ export class SqliteDatabase extends Database {
         const code = (error as { code?: string }).code ?? '';
         if (!code.startsWith('SQLITE_BUSY') || performance.now() >= deadline) throw error;
       }
-      while (this.queue[0]?.kind === 'read') await this.runRead(this.queue.shift()!);
+      await this.runWaitingReads();
       await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+
+  /**
+   * Runs the reads waiting in the queue, ahead of the writes queued before them (those are not
+   * acknowledged yet, so no reader may count on seeing them).
+   */
+  private async runWaitingReads(): Promise<void> {
+    for (let i = 0; i < this.queue.length; ) {
+      if (this.queue[i]!.kind === 'read') await this.runRead(this.queue.splice(i, 1)[0]!);
+      else i += 1;
     }
   }
 

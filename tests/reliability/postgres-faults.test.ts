@@ -206,5 +206,5 @@ describePg('PostgreSQL faults under load [postgres]', () => {
         `${Math.round(recoveryMs)} ms after PostgreSQL came back\n`,
     );
     expect(await s.stop()).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });

@@ -122,3 +122,26 @@ export async function waitForReadiness(
   }
   return false;
 }
+
+/** Sends every command at once (they join one write batch on SQLite); answers in order. */
+export function sendAll(
+  server: Pick<ServerProcess, 'url'>,
+  token: string,
+  commands: FaultCommand[],
+): Promise<Answer[]> {
+  return Promise.all(commands.map((c) => send(server, token, c)));
+}
+
+/** Sends one command to each of the first `n` obligations, all acknowledged; returns them. */
+export async function acknowledged(
+  server: ServerProcess,
+  token: string,
+  obligationIds: string[],
+  n: number,
+): Promise<FaultCommand[]> {
+  const commands = obligationIds.slice(0, n).map(newCommand);
+  const answers = await sendAll(server, token, commands);
+  const failed = answers.filter((a) => a.status !== 200);
+  if (failed.length) throw new Error(`not acknowledged: ${JSON.stringify(failed[0])}`);
+  return commands;
+}
