@@ -111,3 +111,13 @@ export function databaseFault(error: unknown): DatabaseFaultError | null {
 export function asDatabaseFault(error: unknown): unknown {
   return databaseFault(error) ?? error;
 }
+
+/** DATABASE_UNAVAILABLE for a unit whose connection broke while it ran (`cause`: what it saw). */
+export function connectionLost(cause: unknown): DatabaseFaultError {
+  return new DatabaseFaultError(
+    ErrorCode.DATABASE_UNAVAILABLE,
+    UNAVAILABLE,
+    'connection lost',
+    cause,
+  );
+}

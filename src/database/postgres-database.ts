@@ -4,8 +4,9 @@
  * DATABASE_UNAVAILABLE; the pool drops that connection and opens new ones on demand, so the
  * service recovers by itself once PostgreSQL answers again.
  */
-import type { DataSource } from 'typeorm';
-import { asDatabaseFault } from './database-fault.js';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { DomainError } from '../core/errors.js';
+import { asDatabaseFault, connectionLost, databaseFault } from './database-fault.js';
 import { Database, sqlOn, type Sql } from './database.js';
 
 export class PostgresDatabase extends Database {
@@ -28,6 +29,7 @@ export class PostgresDatabase extends Database {
     try {
       return await work(sqlOn(runner, 'postgres'));
     } catch (error) {
+      if (lostConnection(runner, error)) throw connectionLost(error);
       throw asDatabaseFault(error);
     } finally {
       await runner.release();
@@ -44,6 +46,7 @@ export class PostgresDatabase extends Database {
         await runner.commitTransaction();
         return value;
       } catch (error) {
+        if (lostConnection(runner, error)) throw connectionLost(error);
         await runner.rollbackTransaction().catch(() => undefined);
         throw error;
       }
@@ -62,4 +65,13 @@ export class PostgresDatabase extends Database {
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+/**
+ * Whether `error` only says that the runner's connection broke: TypeORM releases a runner when
+ * its connection emits `error` (e.g. between two queries), and the next query then fails with
+ * "Query runner already released".
+ */
+function lostConnection(runner: QueryRunner, error: unknown): boolean {
+  return runner.isReleased && !(error instanceof DomainError) && databaseFault(error) === null;
 }

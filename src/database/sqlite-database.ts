@@ -133,7 +133,7 @@ export class SqliteDatabase extends Database {
    * acknowledged yet, so no reader may count on seeing them).
    */
   private async runWaitingReads(): Promise<void> {
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length;) {
       if (this.queue[i]!.kind === 'read') await this.runRead(this.queue.splice(i, 1)[0]!);
       else i += 1;
     }

@@ -48,7 +48,7 @@ function fillDisk(dir: string): string {
   const fd = fs.openSync(file, 'w');
   const chunk = Buffer.alloc(1 << 20);
   try {
-    for (let size = chunk.length; size > 0; ) {
+    for (let size = chunk.length; size > 0;) {
       try {
         fs.writeSync(fd, chunk, 0, size);
       } catch (error) {
