@@ -216,8 +216,9 @@ describePg('PostgreSQL faults under load [postgres]', () => {
         `black-hole answer in ${Math.round(swallowed.ms)} ms, ready again ` +
         `${Math.round(recoveryMs)} ms after PostgreSQL came back\n`,
     );
-    // Faults are logged as one warning each, never as an error with a stack.
-    expect(s.output()).not.toMatch(/ ERROR /);
+    // A request's fault is logged as one warning, never as an internal error with a stack.
+    // (A background job that hits the outage logs one error line and runs at its next tick.)
+    expect(s.output()).not.toMatch(/ERROR \[HTTP\]/);
     expect(await s.stop()).toBe(0);
   }, 120_000);
 });

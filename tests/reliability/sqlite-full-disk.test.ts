@@ -2,7 +2,7 @@
  * A full disk under a running server: its data folder is a small tmpfs, which the test fills up.
  *
  * Given acknowledged commands, and a disk with no space left for the database to grow,
- * When commands arrive (one alone, then ten together: one write batch),
+ * When commands arrive (one alone, then ten at once, committed together by the write queue),
  * Then each answers 507 DATABASE_FULL and none is applied, reads still work; the file is intact
  * and the chains verify; and once space is freed the same commands (same Idempotency-Keys)
  * succeed, without a restart.
@@ -78,7 +78,7 @@ describe('a full disk under SQLite [sqlite]', () => {
   });
 
   itMounted(
-    'commands 507 DATABASE_FULL (a whole batch), reads work, nothing applied or damaged; space freed: the same commands succeed without a restart',
+    'commands 507 DATABASE_FULL (alone and in a batch), reads work, nothing applied or damaged; space freed: the same commands succeed without a restart',
     async () => {
       db = tmpfsDatabase('24m')!;
       const dir = db.dataDir;
