@@ -5,6 +5,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '../core/errors.js';
+import { databaseFault, DatabaseFaultError } from '../database/database-fault.js';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -21,6 +22,9 @@ const STATUS: Record<ErrorCode, number> = {
   INVALID_DEFINITION: 500,
   INVALID_CONFIGURATION: 500,
   DATABASE_UNAVAILABLE: 503,
+  DATABASE_READ_ONLY: 503,
+  DATABASE_FULL: 507,
+  DATABASE_LOCKED: 503,
   SHUTTING_DOWN: 503,
   NOT_READY: 503,
   INTERNAL: 500,
@@ -41,12 +45,33 @@ const HTTP_CODES: Record<number, ErrorCode> = {
   429: ErrorCode.RATE_LIMITED,
 };
 
-export function errorBody(error: unknown): { statusCode: number; body: Record<string, unknown> } {
+/**
+ * Seconds a client should wait before retrying (the `Retry-After` header), for the errors that
+ * pass by themselves. A full database (507) waits for an operator: no header.
+ */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
+  DATABASE_UNAVAILABLE: 5,
+  DATABASE_LOCKED: 2,
+  DATABASE_READ_ONLY: 60,
+};
+
+export interface ErrorAnswer {
+  statusCode: number;
+  body: Record<string, unknown>;
+  /** Headers to send with the answer (`Retry-After`). */
+  headers: Record<string, string>;
+}
+
+export function errorBody(raw: unknown): ErrorAnswer {
+  // Driver errors that say the database is unreachable, read-only, full or locked.
+  const error = databaseFault(raw) ?? raw;
   if (error instanceof DomainError) {
     const statusCode = STATUS[error.code];
+    const retryAfter = RETRY_AFTER_SECONDS[error.code];
     return {
       statusCode,
       body: { statusCode, code: error.code, message: error.message, ...error.details },
+      headers: retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
     };
   }
   if (error instanceof HttpException) {
@@ -61,7 +86,11 @@ export function errorBody(error: unknown): { statusCode: number; body: Record<st
         ? raw
         : String((raw as { message?: unknown }).message ?? error.message);
     const fields = statusCode === 400 ? [{ path: '(request)', message }] : undefined;
-    return { statusCode, body: { statusCode, code, message, ...(fields ? { fields } : {}) } };
+    return {
+      statusCode,
+      body: { statusCode, code, message, ...(fields ? { fields } : {}) },
+      headers: {},
+    };
   }
   // body-parser errors (malformed JSON, too large) carry a status and a type.
   const e = error as { status?: number; type?: string; message?: string };
@@ -74,6 +103,7 @@ export function errorBody(error: unknown): { statusCode: number; body: Record<st
         message: 'The request body is not valid JSON',
         fields: [{ path: '(body)', message: 'malformed JSON' }],
       },
+      headers: {},
     };
   }
   if (e?.type === 'entity.too.large') {
@@ -84,11 +114,13 @@ export function errorBody(error: unknown): { statusCode: number; body: Record<st
         code: 'PAYLOAD_TOO_LARGE',
         message: 'The request body is too large',
       },
+      headers: {},
     };
   }
   return {
     statusCode: 500,
     body: { statusCode: 500, code: ErrorCode.INTERNAL, message: 'Internal error' },
+    headers: {},
   };
 }
 
@@ -100,14 +132,27 @@ export class ErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const req = http.getRequest<Request & { caller?: { name: string } }>();
-    const { statusCode, body } = errorBody(error);
-    if (statusCode >= 500) this.logger.error((error as Error)?.stack ?? String(error));
+    const { statusCode, body, headers } = errorBody(error);
+    const fault = databaseFault(error);
+    if (fault) {
+      // Expected while the database is down: one line with the driver's words, no stack.
+      this.logger.warn(
+        `${fault.code} on ${req.method} ${req.originalUrl}: ${driverMessage(fault.original)}`,
+      );
+    } else if (statusCode >= 500) this.logger.error((error as Error)?.stack ?? String(error));
     if (statusCode === 401 || statusCode === 403) {
       // Denied attempts are logged with the user, the route and the reason.
       this.logger.warn(
         `Denied ${req.method} ${req.originalUrl} user=${req.caller?.name ?? 'anonymous'}: ${String(body.message)}`,
       );
     }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     res.status(statusCode).json(body);
   }
+}
+
+function driverMessage(error: unknown): string {
+  if (error instanceof DatabaseFaultError) return driverMessage(error.original);
+  const e = error as { code?: unknown; message?: unknown };
+  return [e?.code, e?.message].filter((x) => typeof x === 'string' && x).join(' ') || String(error);
 }

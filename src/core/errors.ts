@@ -19,7 +19,14 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   INVALID_DEFINITION: 'INVALID_DEFINITION',
   INVALID_CONFIGURATION: 'INVALID_CONFIGURATION',
+  /** The database cannot be reached (connection refused, lost or timed out) or its storage failed. */
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /** The database is read-only (file or storage not writable); reads still work. */
+  DATABASE_READ_ONLY: 'DATABASE_READ_ONLY',
+  /** The database's storage is full; reads still work. */
+  DATABASE_FULL: 'DATABASE_FULL',
+  /** The SQLite file is locked by another process for longer than the busy timeout. */
+  DATABASE_LOCKED: 'DATABASE_LOCKED',
   /** The server is shutting down and takes no new work; retry on another replica. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** A readiness check failed (database unreachable, migrations missing, draining). */

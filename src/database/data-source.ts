@@ -1,6 +1,7 @@
 /** Builds the TypeORM DataSource for SQLite (embedded default) or PostgreSQL (DATABASE_URL). */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Logger } from '@nestjs/common';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -12,6 +13,25 @@ export function sqliteFile(config: Pick<AppConfig, 'dataDir'>): string {
   return path.join(config.dataDir, 'dondoc.sqlite');
 }
 
+/**
+ * How long opening a PostgreSQL connection (or waiting for a free one in the pool) may take
+ * before the command fails with DATABASE_UNAVAILABLE, instead of hanging while the server is
+ * unreachable.
+ */
+export const PG_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * An idle pooled client whose connection breaks (the server restarted, a proxy cut it,
+ * `pg_terminate_backend`) emits `error` on the pool; without a listener Node would exit. The
+ * pool has already dropped that client and opens a new one when next needed.
+ */
+function onIdleClientError(error: Error): void {
+  Logger.warn(
+    `PostgreSQL dropped an idle pooled connection (${error.message}); a new one is opened when needed`,
+    'Database',
+  );
+}
+
 export function dataSourceOptions(
   config: Pick<AppConfig, 'dataDir' | 'databaseUrl'>,
 ): DataSourceOptions {
@@ -21,7 +41,10 @@ export function dataSourceOptions(
       url: config.databaseUrl,
       migrations: MIGRATIONS,
       migrationsRun: false,
-      extra: { max: 10 },
+      connectTimeoutMS: PG_CONNECT_TIMEOUT_MS,
+      poolErrorHandler: onIdleClientError,
+      // TCP keepalive: a connection to a vanished server is noticed, not kept forever.
+      extra: { max: 10, keepAlive: true },
     };
   }
   fs.mkdirSync(config.dataDir, { recursive: true });

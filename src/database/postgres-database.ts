@@ -1,5 +1,12 @@
-/** PostgreSQL access: each unit of work is its own transaction on a pooled connection. */
-import type { DataSource } from 'typeorm';
+/**
+ * PostgreSQL access: each unit of work is its own transaction on a pooled connection. A
+ * connection that fails or breaks (server unreachable, backend terminated) rejects the unit with
+ * DATABASE_UNAVAILABLE; the pool drops that connection and opens new ones on demand, so the
+ * service recovers by itself once PostgreSQL answers again.
+ */
+import type { DataSource, QueryRunner } from 'typeorm';
+import { DomainError } from '../core/errors.js';
+import { asDatabaseFault, connectionLost, databaseFault } from './database-fault.js';
 import { Database, sqlOn, type Sql } from './database.js';
 
 export class PostgresDatabase extends Database {
@@ -10,6 +17,26 @@ export class PostgresDatabase extends Database {
   }
 
   async write<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    try {
+      return await this.transaction(work);
+    } catch (error) {
+      throw asDatabaseFault(error);
+    }
+  }
+
+  async read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await work(sqlOn(runner, 'postgres'));
+    } catch (error) {
+      if (lostConnection(runner, error)) throw connectionLost(error);
+      throw asDatabaseFault(error);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
@@ -19,18 +46,10 @@ export class PostgresDatabase extends Database {
         await runner.commitTransaction();
         return value;
       } catch (error) {
+        if (lostConnection(runner, error)) throw connectionLost(error);
         await runner.rollbackTransaction().catch(() => undefined);
         throw error;
       }
-    } finally {
-      await runner.release();
-    }
-  }
-
-  async read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return await work(sqlOn(runner, 'postgres'));
     } finally {
       await runner.release();
     }
@@ -46,4 +65,13 @@ export class PostgresDatabase extends Database {
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+/**
+ * Whether `error` only says that the runner's connection broke: TypeORM releases a runner when
+ * its connection emits `error` (e.g. between two queries), and the next query then fails with
+ * "Query runner already released".
+ */
+function lostConnection(runner: QueryRunner, error: unknown): boolean {
+  return runner.isReleased && !(error instanceof DomainError) && databaseFault(error) === null;
 }

@@ -11,6 +11,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
+import { asDatabaseFault } from './database-fault.js';
 import { Database, type Sql } from './database.js';
 
 interface Job {
@@ -20,8 +21,14 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
+/** Longest a batch waits for another process's lock on the file before failing (ms). */
+const LOCK_WAIT_MS = 5000;
+/** SQLite's own (synchronous, event-loop blocking) busy wait per statement, kept short (ms). */
+const BUSY_TIMEOUT_MS = 50;
+
 export class SqliteDatabase extends Database {
   readonly dialect = 'sqlite' as const;
+  private readonly connection: BetterSqlite3.Database;
   private readonly sql: Sql;
   private readonly queue: Job[] = [];
   private draining = false;
@@ -34,12 +41,16 @@ export class SqliteDatabase extends Database {
   constructor(
     private readonly dataSource: DataSource,
     private readonly maxBatch = 500,
+    private readonly lockWaitMs = LOCK_WAIT_MS,
   ) {
     super();
-    const connection = (
+    this.connection = (
       dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database }
     ).databaseConnection;
-    this.sql = rawSql(connection);
+    // better-sqlite3 waits for a lock synchronously, freezing the event loop (health probes,
+    // every request): keep that wait short and wait for the write lock in `begin` instead.
+    this.connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.sql = rawSql(this.connection);
   }
 
   write<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
@@ -76,8 +87,7 @@ export class SqliteDatabase extends Database {
     try {
       while (this.queue.length) {
         if (this.queue[0]!.kind === 'read') {
-          const job = this.queue.shift()!;
-          await job.work(this.sql).then(job.resolve, job.reject);
+          await this.runRead(this.queue.shift()!);
           continue;
         }
         const batch: Job[] = [];
@@ -90,18 +100,65 @@ export class SqliteDatabase extends Database {
     }
   }
 
+  private async runRead(job: Job): Promise<void> {
+    await job
+      .work(this.sql)
+      .then(job.resolve, (error: unknown) => job.reject(asDatabaseFault(error)));
+  }
+
+  /**
+   * `BEGIN IMMEDIATE`, waiting without blocking the event loop while another process holds the
+   * write lock (reads waiting in the queue are served meanwhile: no transaction is open here).
+   * Throws SQLITE_BUSY after `lockWaitMs`.
+   */
+  private async begin(): Promise<void> {
+    // A ROLLBACK that failed earlier may have left a transaction open: never nest into it.
+    if (this.connection.inTransaction) this.connection.exec('ROLLBACK');
+    const deadline = performance.now() + this.lockWaitMs;
+    for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+      try {
+        await this.sql.execute('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? '';
+        if (!code.startsWith('SQLITE_BUSY') || performance.now() >= deadline) throw error;
+      }
+      await this.runWaitingReads();
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+
+  /**
+   * Runs the reads waiting in the queue, ahead of the writes queued before them (those are not
+   * acknowledged yet, so no reader may count on seeing them).
+   */
+  private async runWaitingReads(): Promise<void> {
+    for (let i = 0; i < this.queue.length;) {
+      if (this.queue[i]!.kind === 'read') await this.runRead(this.queue.splice(i, 1)[0]!);
+      else i += 1;
+    }
+  }
+
+  /**
+   * One transaction for the batch, one savepoint per unit. A unit that fails rolls back alone
+   * and gets its own error. A fault of the transaction itself (BEGIN, COMMIT, or an error after
+   * which SQLite rolled the whole transaction back: disk full, I/O error, lock) fails every
+   * other unit of the batch with that fault, none of them applied, and leaves the queue usable.
+   */
   private async commitBatch(batch: Job[]): Promise<void> {
-    const done: Array<{ job: Job; value: unknown }> = [];
-    const failed: Array<{ job: Job; error: unknown }> = [];
     try {
-      await this.sql.execute('BEGIN IMMEDIATE');
+      await this.begin();
     } catch (error) {
-      for (const job of batch) job.reject(error);
+      const fault = asDatabaseFault(error);
+      for (const job of batch) job.reject(fault);
       return;
     }
+    const done: Array<{ job: Job; value: unknown }> = [];
+    const failed = new Map<Job, unknown>();
     // Within the batch this process is the only writer: what a unit learns may be memoised.
     const memo = new Map<string, unknown>();
     const tx: Sql = { ...this.sql, memo };
+    let fatal: { error: unknown } | null = null;
     try {
       for (const job of batch) {
         await this.sql.execute('SAVEPOINT unit');
@@ -110,24 +167,38 @@ export class SqliteDatabase extends Database {
           await this.sql.execute('RELEASE unit');
           done.push({ job, value });
         } catch (error) {
+          failed.set(job, error);
+          if (!this.connection.inTransaction) {
+            // SQLite rolled the whole transaction back: the batch is lost.
+            fatal = { error };
+            break;
+          }
           await this.sql.execute('ROLLBACK TO unit');
           await this.sql.execute('RELEASE unit');
           memo.clear(); // what the unit memoised may be rolled back: read it again
-          failed.push({ job, error });
         }
       }
-      await this.sql.execute('COMMIT');
+      if (!fatal) await this.sql.execute('COMMIT');
     } catch (error) {
-      await this.sql.execute('ROLLBACK').catch(() => undefined);
-      for (const { job } of done) job.reject(error);
-      for (const { job, error: e } of failed) job.reject(e);
+      fatal = { error };
+    }
+    if (fatal) {
+      if (this.connection.inTransaction) {
+        try {
+          this.connection.exec('ROLLBACK');
+        } catch {
+          // retried before the next batch begins
+        }
+      }
+      const fault = asDatabaseFault(fatal.error);
+      for (const job of batch) job.reject(asDatabaseFault(failed.get(job) ?? fault));
       return;
     }
     this.stats.batches += 1;
     this.stats.units += batch.length;
     this.onBatchCommitted?.(batch.length);
     for (const { job, value } of done) job.resolve(value);
-    for (const { job, error } of failed) job.reject(error);
+    for (const [job, error] of failed) job.reject(asDatabaseFault(error));
   }
 }
 

@@ -50,16 +50,26 @@ function label(message: NotificationMessage): string {
   }
 }
 
+/**
+ * A reminder usually fires before the deadline. It fires after it when the sweep catches up (the
+ * service was down at its time) or when a report in at its time is returned after the deadline:
+ * every step of the ladder fires once, in order. Its text then says the deadline has passed.
+ */
 function reminderParagraph(m: NotificationMessage, deadline: string): string {
   const days = daysToLastDay(m);
+  const late = -days;
   const left =
-    days <= 0
-      ? `Hôm nay (${deadline}) là ngày cuối cùng của thời hạn.`
-      : `Thời hạn còn ${days + 1} ngày (tính cả ngày ${deadline}).`;
+    days > 0
+      ? `Thời hạn còn ${days + 1} ngày (tính cả ngày ${deadline}).`
+      : days === 0
+        ? `Hôm nay (${deadline}) là ngày cuối cùng của thời hạn.`
+        : `Đến ngày ${local(m.firedAt).toFormat(DATE)}, thời hạn đã hết` +
+          `${late > 1 ? `, đã quá hạn ${late} ngày` : ', đã quá hạn'}; lần nhắc hạn này được gửi sau thời hạn.`;
   return (
     `Theo Kế hoạch ${m.planTitle}, ${m.agencyName} gửi báo cáo kết quả thực hiện năm ${m.year} ` +
     `chậm nhất ngày ${deadline}. ${left}\n\n` +
-    `Đề nghị ${m.agencyName} khẩn trương hoàn thành, gửi báo cáo đúng thời hạn.`
+    `Đề nghị ${m.agencyName} khẩn trương hoàn thành, ` +
+    `${days < 0 ? 'gửi báo cáo ngay' : 'gửi báo cáo đúng thời hạn'}.`
   );
 }
 
@@ -76,7 +86,8 @@ function overdueParagraph(m: NotificationMessage, deadline: string): string {
 
 function body(m: NotificationMessage, deadline: string): string {
   if (m.kind === 'REMIND') {
-    return `${reminderParagraph(m, deadline)}\n\nMức: nhắc hạn lần ${m.level} (trước hạn).`;
+    const when = daysToLastDay(m) < 0 ? 'gửi sau thời hạn' : 'trước hạn';
+    return `${reminderParagraph(m, deadline)}\n\nMức: nhắc hạn lần ${m.level} (${when}).`;
   }
   const overdue = overdueParagraph(m, deadline);
   if (m.kind === 'DEADLINE_PASSED' || m.level <= 1) {

@@ -70,6 +70,8 @@ export class TimerService {
       }
       this.logger.log(`Calendar changed: recomputed the pending timers of ${moved} obligation(s)`);
     }
+    // Written only when it changed: a start writes nothing (it may be on a read-only database).
+    if (stored[0]?.value === fingerprint) return moved;
     await this.db.write((tx) =>
       tx.execute(
         `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)

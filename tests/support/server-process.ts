@@ -1,5 +1,5 @@
 /** The built server (`dist/main.js`) as a child process, for shutdown and multi-replica tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import type { TestDatabase } from './databases.js';
@@ -32,10 +32,14 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts a server on `db` with a virtual clock and waits until it is ready. */
+/**
+ * Starts a server on `db` with a virtual clock and waits until it is ready. `as` runs it as
+ * another user (fault tests run as root, to whom no file is read-only).
+ */
 export async function startServer(
   db: Pick<TestDatabase, 'dataDir' | 'databaseUrl'>,
   extraEnv: Record<string, string> = {},
+  as: Pick<SpawnOptions, 'uid' | 'gid'> = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -51,7 +55,7 @@ export async function startServer(
   };
   delete env.DATABASE_URL;
   if (db.databaseUrl) env.DATABASE_URL = db.databaseUrl;
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], ...as });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -55,6 +55,14 @@ function stepAt(after: DayOffset, dueAt: number, calendar: WorkingCalendar): num
   );
 }
 
+/**
+ * Every obligation of a cycle shares its ladder, calendar and due instant, so the timers are
+ * computed once per (calendar, ladder, due instant, kind) and copied out: the calendar
+ * arithmetic (luxon, time zones) dominated opening a cycle of thousands of obligations.
+ * Keyed by object identity, so a reloaded calendar or plan is computed afresh.
+ */
+const memo = new WeakMap<WorkingCalendar, WeakMap<EscalationLadder, Map<string, PlannedTimer[]>>>();
+
 export function planTimers(input: {
   ladder: EscalationLadder;
   dueAt: number;
@@ -62,6 +70,26 @@ export function planTimers(input: {
   calendar: WorkingCalendar;
 }): PlannedTimer[] {
   const { ladder, dueAt, kind, calendar } = input;
+  let byLadder = memo.get(calendar);
+  if (!byLadder) memo.set(calendar, (byLadder = new WeakMap()));
+  let byDue = byLadder.get(ladder);
+  if (!byDue) byLadder.set(ladder, (byDue = new Map()));
+  const key = `${dueAt}|${kind}`;
+  let timers = byDue.get(key);
+  if (!timers) {
+    if (byDue.size >= 256) byDue.clear();
+    timers = computeTimers(ladder, dueAt, kind, calendar);
+    byDue.set(key, timers);
+  }
+  return timers.map((t) => ({ ...t }));
+}
+
+function computeTimers(
+  ladder: EscalationLadder,
+  dueAt: number,
+  kind: ObligationKind,
+  calendar: WorkingCalendar,
+): PlannedTimer[] {
   const timers: PlannedTimer[] = ladder.reminders.map((r, i) => ({
     kind: 'REMIND' as const,
     level: i + 1,

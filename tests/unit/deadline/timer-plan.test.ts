@@ -30,6 +30,15 @@ describe('the escalation ladder as timers (Thanh Hóa plan, 2025)', () => {
     expect(timers.find((t) => t.level === 3 && t.kind === 'ESCALATE')?.notify).toContain('leader');
   });
 
+  it('repeated calls give equal timers that the caller may change without affecting the next', () => {
+    const input = { ladder: plan.escalation, dueAt: DUE_2025, kind: 'directed' as const, calendar };
+    const first = planTimers(input);
+    const expected = structuredClone(first);
+    first[0]!.dueAt = 0;
+    first.pop();
+    expect(planTimers(input)).toEqual(expected);
+  });
+
   it('a requested body (II.3.2) gets the reminders and the overdue notice only', () => {
     const timers = planTimers({
       ladder: plan.escalation,

@@ -39,6 +39,21 @@ const cases: Array<[string, Partial<NotificationMessage>, RegExp[]]> = [
     [/^\[Nhắc hạn lần 3\]/, /Hôm nay \(14\/11\/2025\) là ngày cuối cùng/],
   ],
   [
+    'REMIND 3 fired after the deadline (a sweep catching up, or a report returned late)',
+    { kind: 'REMIND', level: 3, firedAt: '2025-12-01T02:00:00.000Z' },
+    [
+      /^\[Nhắc hạn lần 3\]/,
+      /Đến ngày 01\/12\/2025, thời hạn đã hết, đã quá hạn 17 ngày; lần nhắc hạn này được gửi sau thời hạn\./,
+      /gửi báo cáo ngay\./,
+      /Mức: nhắc hạn lần 3 \(gửi sau thời hạn\)/,
+    ],
+  ],
+  [
+    'REMIND 2 fired on the first overdue day',
+    { kind: 'REMIND', level: 2, firedAt: '2025-11-14T17:00:00.000Z' },
+    [/Đến ngày 15\/11\/2025, thời hạn đã hết, đã quá hạn;/],
+  ],
+  [
     'DEADLINE_PASSED 1',
     { kind: 'DEADLINE_PASSED', level: 1, firedAt: '2025-11-14T17:00:00.000Z' },
     [
@@ -96,12 +111,20 @@ describe('notification templates', () => {
   );
 
   it('wording differs for every kind and level', () => {
+    const onTime = cases.filter(([name]) => !name.includes('fired'));
     const subjects = new Set(
-      cases
+      onTime
         .filter(([, p]) => !(p.kind === 'ESCALATE' && p.level === 1))
         .map(([, p]) => renderNotification({ ...base, ...p }).subject),
     );
-    expect(subjects.size).toBe(cases.length - 1);
+    expect(subjects.size).toBe(onTime.length - 1);
+  });
+
+  it('a reminder never tells an agency past its deadline that the deadline is still ahead', () => {
+    for (const firedAt of ['2025-11-14T17:00:00.000Z', '2025-11-20T02:00:00.000Z']) {
+      const { text } = renderNotification({ ...base, level: 2, firedAt });
+      expect(text).not.toMatch(/Thời hạn còn|là ngày cuối cùng|đúng thời hạn|trước hạn/);
+    }
   });
 
   it('shows the last day on time: the day before a 00:00 deadline, else the local day', () => {
