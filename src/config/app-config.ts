@@ -194,13 +194,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
 /**
  * `DONDOC_*` variables read outside the schema: the CLI's identity (`--as`) and new password,
- * the CLI's stack traces, and the browser tests' Chromium.
+ * the CLI's stack traces, the browser tests' Chromium and the long soak run (`npm run test:soak`).
  */
 export const OTHER_DONDOC_VARIABLES: readonly string[] = [
   'DONDOC_CLI_USER',
   'DONDOC_NEW_PASSWORD',
   'DONDOC_DEBUG',
   'DONDOC_CHROMIUM',
+  'DONDOC_SOAK',
 ];
 
 /** Every environment variable dondoc reads. */

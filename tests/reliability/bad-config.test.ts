@@ -21,6 +21,7 @@ const ROOT = process.cwd();
 const MAIN = path.join(ROOT, 'dist', 'main.js');
 const FIXTURES = path.join(ROOT, 'tests', 'fixtures');
 const PLAN = 'thanh-hoa-nq46';
+const THIS_FILE = path.join(ROOT, 'tests', 'reliability', 'bad-config.test.ts');
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'dondoc-config-'));
@@ -323,15 +324,14 @@ describe('environment variables', () => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, entry.name);
         if (entry.isDirectory()) scan(p);
-        else if (/\.(ts|js|mjs)$/.test(entry.name)) {
-          for (const m of fs
-            .readFileSync(p, 'utf8')
-            .matchAll(/\bDONDOC_[A-Z][A-Z0-9_]*[A-Z0-9]\b/g))
-            names.add(m[0]);
+        // This file names unknown variables on purpose.
+        else if (/\.(ts|js|mjs)$/.test(entry.name) && p !== THIS_FILE) {
+          const text = fs.readFileSync(p, 'utf8');
+          for (const m of text.matchAll(/\bDONDOC_[A-Z][A-Z0-9_]*[A-Z0-9]\b/g)) names.add(m[0]);
         }
       }
     };
-    for (const dir of ['src', 'bin', 'tests/support', 'tests/browser']) scan(path.join(ROOT, dir));
+    for (const dir of ['src', 'bin', 'tests']) scan(path.join(ROOT, dir));
     expect(names.size).toBeGreaterThan(20);
     const env = Object.fromEntries([...names].map((n) => [n, 'x']));
     expect(unknownVariableWarnings(env)).toEqual([]);
