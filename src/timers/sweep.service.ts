@@ -3,8 +3,9 @@
  * transaction through the command path (actor `system:scheduler`), together with its outbox
  * rows. Each (obligation, kind, level) fires at most once: the fire transaction re-checks
  * `fired_at IS NULL` under the row's lock, so two sweepers (two processes on one database) or a
- * retry after a crash between claim and fire can never fire it twice. A claim whose sweeper died
- * lapses after the lease, and the timer is then fired by the next sweep.
+ * retry after a crash between claim and fire can never fire it twice; it also re-checks that the
+ * timer is still due, since a deadline change committed after the claim may have moved it later.
+ * A claim whose sweeper died lapses after the lease, and the timer is then fired by the next sweep.
  */
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
@@ -106,7 +107,10 @@ export class SweepService {
     });
   }
 
-  /** Fires one claimed timer; null when it no longer applies (already fired, or cancelled). */
+  /**
+   * Fires one claimed timer; null when it no longer applies (already fired, cancelled, or moved
+   * past `now` by a deadline change committed after the claim).
+   */
   private async fire(tx: Sql, timer: TimerRow, now: number): Promise<FiredTimer | null> {
     const o = await ObligationRepository.find(tx, timer.obligationId, true);
     if (!o) return null;

@@ -108,11 +108,15 @@ export const TimerRepository = {
     return rows[0] ? toRow(rows[0]) : null;
   },
 
-  /** Marks a timer fired; false when it already was (or was cancelled): then nothing may happen. */
+  /**
+   * Marks a timer fired; false when it already was, was cancelled, or is no longer due (its
+   * deadline moved after the sweep claimed it): then nothing may happen.
+   */
   async markFired(sql: Sql, id: number, now: number, recipients: string[]): Promise<boolean> {
     const changed = await sql.execute(
-      `UPDATE timers SET fired_at = ?, recipients = ? WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL`,
-      [now, JSON.stringify(recipients), id],
+      `UPDATE timers SET fired_at = ?, recipients = ?
+       WHERE id = ? AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= ?`,
+      [now, JSON.stringify(recipients), id, now],
     );
     return changed === 1;
   },
