@@ -32,12 +32,15 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts a server on `db` with a virtual clock and waits until it is ready. */
+/**
+ * Starts a server on `db` with a virtual clock and waits until it is ready. A `PORT` in
+ * `extraEnv` is used as given (a restarted server keeps its address); otherwise a free one.
+ */
 export async function startServer(
   db: Pick<TestDatabase, 'dataDir' | 'databaseUrl'>,
   extraEnv: Record<string, string> = {},
 ): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
