@@ -29,6 +29,7 @@ import { LoginRateLimitGuard } from './auth/login-rate-limit.guard.js';
 import { ClockController } from './clock/clock.controller.js';
 import { ClockInfoController } from './clock/clock-info.controller.js';
 import { CLOCK, SystemClock, VirtualClock } from './clock/clocks.js';
+import { virtualClockStoreProvider } from './clock/virtual-clock-store.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
@@ -152,6 +153,7 @@ export class AppModule {
         UsersService,
         AuthService,
         LoginRateLimitGuard,
+        virtualClockStoreProvider(!options.clock && config.clock === 'virtual'),
         Bootstrap,
         OrphanCheck,
         { provide: REFUSE_ORPHANS, useValue: scheduler },

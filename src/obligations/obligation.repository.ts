@@ -153,8 +153,11 @@ export const ObligationRepository = {
   },
 
   /**
-   * What a command needs, in one read: the obligation (locked on PostgreSQL) and its newest
-   * event's effective time and hash (the event whose seq is the obligation's version).
+   * What a command needs: the obligation (locked on PostgreSQL) and its newest event's effective
+   * time and hash (the event whose seq is the obligation's version), read in one statement.
+   * On PostgreSQL the row is locked by a statement of its own first: a `SELECT … FOR UPDATE` that
+   * waited for another writer re-reads the locked row but not the rows joined to it, so one
+   * statement would pair the new version with the event before it (a broken hash chain).
    */
   async findForCommand(
     sql: Sql,
@@ -163,11 +166,14 @@ export const ObligationRepository = {
     obligation: ObligationRecord;
     last: { effectiveAt: number; hash: string } | null;
   } | null> {
+    if (sql.dialect === 'postgres') {
+      await sql.query('SELECT id FROM obligations WHERE id = ? FOR UPDATE', [id]);
+    }
     const rows = await sql.query(
       `SELECT ${PREFIXED_COLUMNS}, le.effective_at AS last_effective_at, le.hash AS last_hash
        FROM obligations o
        LEFT JOIN obligation_events le ON le.obligation_id = o.id AND le.seq = o.version
-       WHERE o.id = ?${sql.dialect === 'postgres' ? ' FOR UPDATE OF o' : ''}`,
+       WHERE o.id = ?`,
       [id],
     );
     const row = rows[0];

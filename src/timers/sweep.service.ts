@@ -130,7 +130,10 @@ export class SweepService {
     });
   }
 
-  /** Fires one claimed timer; null when it no longer applies (already fired, or cancelled). */
+  /**
+   * Fires one claimed timer; null when it no longer applies (already fired, cancelled, or moved
+   * past `now` by a deadline change committed after the claim).
+   */
   private async fire(tx: Sql, timer: TimerRow, now: number): Promise<FiredTimer | null> {
     const o = await ObligationRepository.find(tx, timer.obligationId, true);
     if (!o) return null;

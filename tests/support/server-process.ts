@@ -34,14 +34,15 @@ export interface ServerProcess {
 
 /**
  * Starts a server on `db` with a virtual clock and waits until it is ready. `as` runs it as
- * another user (fault tests run as root, to whom no file is read-only).
+ * another user (fault tests run as root, to whom no file is read-only). A `PORT` in `extraEnv`
+ * is used as given (a restarted server keeps its address); otherwise a free one.
  */
 export async function startServer(
   db: Pick<TestDatabase, 'dataDir' | 'databaseUrl'>,
   extraEnv: Record<string, string> = {},
   as: Pick<SpawnOptions, 'uid' | 'gid'> = {},
 ): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
