@@ -210,7 +210,7 @@ export class ReplayQueryService {
         year,
       });
     }
-    for (let after: SortKey | undefined, more = true; more; ) {
+    for (let after: SortKey | undefined, more = true; more;) {
       const { items, events, next } = await this.db.read(async (sql) => {
         const page = await ObligationRepository.list(
           sql,

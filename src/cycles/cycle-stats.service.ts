@@ -154,7 +154,7 @@ export class CycleStatsService {
     }
     const facts: ObligationFacts[] = [];
     // Keyset pages: each query seeks through the (plan, year, agency) index; nothing is counted.
-    for (let after: SortKey | undefined, more = true; more; ) {
+    for (let after: SortKey | undefined, more = true; more;) {
       const { items, events, next } = await this.db.read(async (sql) => {
         const page = await ObligationRepository.list(
           sql,
