@@ -22,8 +22,8 @@ describe('obligation cursors', () => {
     ['numbers for text', Buffer.from('[1,2,3,4]').toString('base64url')],
     ['a fractional year', Buffer.from('["p",2025.5,"A","A"]').toString('base64url')],
     [
-      Buffer.from(JSON.stringify(['p', 2025, 'A'.repeat(65), 'A'])).toString('base64url'),
       'too long a code',
+      Buffer.from(JSON.stringify(['p', 2025, 'A'.repeat(65), 'A'])).toString('base64url'),
     ],
     ['null', Buffer.from('null').toString('base64url')],
   ])('a cursor that is %s is a ValidationError on the parameter', (_name, cursor) => {
