@@ -34,14 +34,18 @@ import type { Sql } from '../database/database.js';
 import { encodeCursor } from '../obligations/obligation-cursor.js';
 import { ObligationRepository, type PageRequest } from '../obligations/obligation.repository.js';
 import { FIRST_YEAR, obligationId, type AuditSeed } from './audit-seed.js';
-import { figures, median, percentile, printTable, runSegment, type Segment } from './http-load.js';
+import { envInt } from './peer/run-result.js';
+import {
+  figures,
+  finish,
+  median,
+  percentile,
+  printTable,
+  runSegment,
+  type Segment,
+} from './http-load.js';
 import { call, startBenchServer, type BenchServer } from './server-process.js';
 import { agencyCode, BENCH_PLAN_ID, writeSyntheticPlan } from './synthetic-plan.js';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
 
 const LARGE = envInt('BENCH_SCALE_OBLIGATIONS', 1_000_000);
 const SMALL = envInt('BENCH_SCALE_SMALL', 10_000);
@@ -455,14 +459,7 @@ async function main(): Promise<number> {
     targets: { latencyRatio: TARGET_RATIO, rssMB: TARGET_RSS_MB },
     integrity: { ok: problems.length === 0, problems },
   };
-  writeFileSync(path.resolve('bench-results-scale.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log('results written to bench-results-scale.json');
-  if (problems.length) {
-    console.error('\nPROBLEMS:');
-    for (const p of problems) console.error(`  - ${p}`);
-    return 1;
-  }
-  return 0;
+  return finish('bench-results-scale.json', results, problems);
 }
 
 process.exitCode = await main();
