@@ -1,6 +1,7 @@
 /** Server entry point: validate configuration, migrate, load plans, open the current cycle, serve. */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { collectBootGarbage } from './common/boot-garbage.js';
 import { loadConfig } from './config/app-config.js';
 import { SCHEDULER } from './core/access/caller.js';
 import { CycleService } from './cycles/cycle.service.js';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   await app.init();
   if (config.openCurrentCycleAtStart) await app.get(CycleService).openCurrentCycles(SCHEDULER);
   await app.listen(config.port);
+  // What booting allocated (plans, migrations, modules) is garbage now: let V8 size from the rest.
+  collectBootGarbage();
   Logger.log(
     `dondoc listening on http://localhost:${config.port} (API under /api, docs at /api/docs)`,
     'Main',

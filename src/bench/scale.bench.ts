@@ -19,7 +19,8 @@
  *
  * `npm run bench:scale`. Overrides: BENCH_SCALE_OBLIGATIONS (1000000), BENCH_SCALE_SMALL
  * (10000), BENCH_SCALE_CYCLE (10000), BENCH_ROUNDS (3), BENCH_SEGMENT (s, 5),
- * BENCH_CONNECTIONS (16), BENCH_KEEP_TMP=1 keeps the databases; BENCH_SCALE_DIR=<folder> seeds
+ * BENCH_CONNECTIONS (16), BENCH_SCALE_NODE_ARGS (node options of the servers, e.g.
+ * `--max-old-space-size=192`), BENCH_KEEP_TMP=1 keeps the databases; BENCH_SCALE_DIR=<folder> seeds
  * into that folder and keeps it, or reuses the databases an earlier run seeded there.
  */
 import 'reflect-metadata';
@@ -55,6 +56,8 @@ const SEGMENT = envInt('BENCH_SEGMENT', 5);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 16);
 const DASHBOARD_RUNS = 5;
 const KEEP = process.env.BENCH_KEEP_TMP === '1';
+/** Node options for the servers, e.g. `--max-old-space-size=192` (space-separated). */
+const NODE_ARGS = (process.env.BENCH_SCALE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** A folder to seed into, or to reuse the databases of an earlier run from. */
 const DIR = process.env.BENCH_SCALE_DIR || null;
 const PAGE_SIZE = 50;
@@ -147,15 +150,18 @@ async function queryPlans(file: string): Promise<string[]> {
 }
 
 async function startServer(db: Database): Promise<void> {
-  db.server = await startBenchServer({
-    NODE_ENV: 'production',
-    DONDOC_DATA_DIR: db.dataDir,
-    DONDOC_WORKFLOWS_DIR: db.workflows,
-    DONDOC_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    DONDOC_JWT_SECRET: JWT_SECRET,
-    DONDOC_CLOCK: 'virtual',
-    DONDOC_OPEN_CURRENT_CYCLE: 'false',
-  });
+  db.server = await startBenchServer(
+    {
+      NODE_ENV: 'production',
+      DONDOC_DATA_DIR: db.dataDir,
+      DONDOC_WORKFLOWS_DIR: db.workflows,
+      DONDOC_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      DONDOC_JWT_SECRET: JWT_SECRET,
+      DONDOC_CLOCK: 'virtual',
+      DONDOC_OPEN_CURRENT_CYCLE: 'false',
+    },
+    NODE_ARGS,
+  );
   const login = () =>
     call<{ accessToken: string }>(db.server!.url, 'POST', '/api/auth/login', null, {
       username: 'admin',
@@ -444,6 +450,7 @@ async function main(): Promise<number> {
     cores: cpus().length,
     loadAverage: { before: loadBefore, rounds: loads, after: loadAfter },
     connections: CONNECTIONS,
+    serverNodeArgs: NODE_ARGS,
     rounds: ROUNDS,
     segmentSeconds: SEGMENT,
     cycleSize: CYCLE,
