@@ -14,6 +14,7 @@ import { isDone, STATUSES, statusOf, type Status } from '../core/deadline/obliga
 import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import { STAGES, type Stage } from '../core/machine/obligation-events.js';
 import { Database, intValue, jsonValue, type Sql } from '../database/database.js';
+import type { SortKey } from '../obligations/obligation-cursor.js';
 import { ObligationRepository } from '../obligations/obligation.repository.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
 
@@ -209,15 +210,19 @@ export class ReplayQueryService {
         year,
       });
     }
-    for (let offset = 0; ; offset += ROSTER_PAGE) {
-      const { items, events } = await this.db.read(async (sql) => {
+    for (let after: SortKey | undefined, more = true; more;) {
+      const { items, events, next } = await this.db.read(async (sql) => {
         const page = await ObligationRepository.list(
           sql,
           { planId, year, agencyCode, now: atMs },
-          { offset, limit: ROSTER_PAGE },
+          { after, limit: ROSTER_PAGE, count: false },
         );
         const ids = page.items.map((o) => o.id);
-        return { items: page.items, events: await eventsOf(sql, ids, atMs, knownMs) };
+        return {
+          items: page.items,
+          next: page.next,
+          events: await eventsOf(sql, ids, atMs, knownMs),
+        };
       });
       for (const o of items) {
         const s = stateOf(events.get(o.id) ?? [], atMs);
@@ -234,7 +239,8 @@ export class ReplayQueryService {
           eventsApplied: s.eventsApplied,
         });
       }
-      if (items.length < ROSTER_PAGE) break;
+      after = next ?? undefined;
+      more = next !== null;
     }
     return {
       planId,

@@ -7,14 +7,16 @@
  * Events are written in rounds, as a cycle runs: every obligation opened, then every one started,
  * and so on, so event ids and ledger positions follow commit order and one obligation's events
  * lie far apart in the table (as in real data). Obligation i is agency ⌊i / 4⌋'s obligation of
- * cycle year 2025 + (i mod 4); ids are UUID-shaped and increasing.
+ * cycle year 2025 + (i mod 4) of plan `bench-audit` (another SeedLayout may set the plan, the
+ * agencies and the number of years); ids are UUID-shaped and increasing.
  *
  * Snapshots are the engine's own (startObligation + applyEvent) for the first obligation of each
  * year, with the per-obligation fields filled in; the benchmark's verify replays every obligation
  * and fails if any of them differs.
  *
  * Run in a child process by the benchmark (so the measuring process's peak RSS is its own):
- * `node dist/bench/audit-seed.js <dataDir> <obligations>` prints the Seed as JSON.
+ * `node dist/bench/audit-seed.js <dataDir> <obligations> [synthetic <years>]` prints the Seed as
+ * JSON (`synthetic`: the scale benchmark's layout, see syntheticLayout).
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +26,7 @@ import { eventHash, GENESIS_HASH, ledgerHash } from '../core/audit/event-hash.js
 import { applyEvent, startObligation } from '../core/machine/obligation-engine.js';
 import type { MachineEvent } from '../core/machine/obligation-events.js';
 import { openDataSource } from '../database/data-source.js';
+import { agencyCode, BENCH_PLAN_ID } from './synthetic-plan.js';
 
 export const AUDIT_PLAN_ID = 'bench-audit';
 export const FIRST_YEAR = 2025;
@@ -40,12 +43,30 @@ export interface AuditSeed {
   fileMiB: number;
 }
 
-function obligationId(i: number): string {
+/** The id of obligation i (UUID-shaped, increasing with i). */
+export function obligationId(i: number): string {
   return `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 }
 
-const agencyOf = (i: number) => `AG_${String(Math.floor(i / YEARS)).padStart(6, '0')}`;
-const yearOf = (i: number) => FIRST_YEAR + (i % YEARS);
+/**
+ * Which plan, cycles and agencies the obligations belong to: obligation i is agency
+ * ⌊i / years⌋'s obligation of cycle year FIRST_YEAR + (i mod years), so a cycle has
+ * ⌈obligations / years⌉ obligations and its rows are spread over the whole table.
+ */
+export interface SeedLayout {
+  planId: string;
+  years: number;
+  /** The code of the n-th agency (n from 0). */
+  agencyCode: (n: number) => string;
+}
+
+/** The audit benchmark's layout: plan `bench-audit`, 4 years, agencies AG_000000 … */
+export const AUDIT_LAYOUT: SeedLayout = {
+  planId: AUDIT_PLAN_ID,
+  years: YEARS,
+  agencyCode: (n) => `AG_${String(n).padStart(6, '0')}`,
+};
+
 const dueOf = (year: number) => new Date(Date.UTC(year, 10, 14, 17, 0, 0)).toISOString();
 
 interface Step {
@@ -58,7 +79,9 @@ interface Step {
 }
 
 /** The four events of obligation i, in order. */
-function steps(): Step[] {
+function steps(layout: SeedLayout): Step[] {
+  const yearOf = (i: number) => FIRST_YEAR + (i % layout.years);
+  const agencyOf = (i: number) => layout.agencyCode(Math.floor(i / layout.years));
   const opened = (i: number) => Date.UTC(yearOf(i), 0, 2, 1, 0, 0) + (i % 86_400) * 1000;
   return [
     {
@@ -66,7 +89,7 @@ function steps(): Step[] {
       stage: 'plan_drafted',
       actor: () => 'admin',
       payload: (i) => ({
-        planId: AUDIT_PLAN_ID,
+        planId: layout.planId,
         year: yearOf(i),
         agencyCode: agencyOf(i),
         kind: 'directed',
@@ -102,9 +125,10 @@ function steps(): Step[] {
 }
 
 /** The engine's snapshot after the four events of obligation i (fields filled into a template). */
-function snapshotMaker(all: Step[]): (i: number) => string {
+function snapshotMaker(all: Step[], years: number): (i: number) => string {
+  const yearOf = (i: number) => FIRST_YEAR + (i % years);
   const templates = new Map<number, ReturnType<typeof startObligation>>();
-  for (let y = 0; y < YEARS; y++) {
+  for (let y = 0; y < years; y++) {
     let state = startObligation(MACHINE_VERSION, { dueAt: dueOf(FIRST_YEAR + y) });
     for (const s of all.slice(1)) {
       state = applyEvent(MACHINE_VERSION, state.snapshot, {
@@ -133,10 +157,16 @@ function snapshotMaker(all: Step[]): (i: number) => string {
   };
 }
 
-export async function seedAudit(dataDir: string, obligations: number): Promise<AuditSeed> {
+export async function seedAudit(
+  dataDir: string,
+  obligations: number,
+  layout: SeedLayout = AUDIT_LAYOUT,
+): Promise<AuditSeed> {
   const start = performance.now();
-  const all = steps();
-  const snapshotOf = snapshotMaker(all);
+  const all = steps(layout);
+  const snapshotOf = snapshotMaker(all, layout.years);
+  const yearOf = (i: number) => FIRST_YEAR + (i % layout.years);
+  const agencyOf = (i: number) => layout.agencyCode(Math.floor(i / layout.years));
   const ds = await openDataSource({ dataDir, databaseUrl: null });
   const db = (ds.driver as unknown as { databaseConnection: BetterSqlite3.Database })
     .databaseConnection;
@@ -162,8 +192,8 @@ export async function seedAudit(dataDir: string, obligations: number): Promise<A
          recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     db.transaction(() => {
-      for (let y = 0; y < YEARS; y++) {
-        insertCycle.run(AUDIT_PLAN_ID, FIRST_YEAR + y, Date.parse(dueOf(FIRST_YEAR + y)), 0);
+      for (let y = 0; y < layout.years; y++) {
+        insertCycle.run(layout.planId, FIRST_YEAR + y, Date.parse(dueOf(FIRST_YEAR + y)), 0);
       }
     })();
     const loadObligations = db.transaction((from: number, to: number) => {
@@ -171,7 +201,7 @@ export async function seedAudit(dataDir: string, obligations: number): Promise<A
         const created = all[0]!.at(i);
         insertObligation.run(
           obligationId(i),
-          AUDIT_PLAN_ID,
+          layout.planId,
           yearOf(i),
           agencyOf(i),
           agencyOf(i),
@@ -255,9 +285,18 @@ export async function seedAudit(dataDir: string, obligations: number): Promise<A
   }
 }
 
+/** The scale benchmark's layout: the synthetic plan's agencies (BENCH_00001 …) over `years`. */
+export function syntheticLayout(years: number): SeedLayout {
+  return { planId: BENCH_PLAN_ID, years, agencyCode: (n) => agencyCode(n + 1) };
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [dataDir, count] = process.argv.slice(2);
-  seedAudit(dataDir!, Number(count)).then(
+  const [dataDir, count, layout, years] = process.argv.slice(2);
+  seedAudit(
+    dataDir!,
+    Number(count),
+    layout === 'synthetic' ? syntheticLayout(Number(years)) : AUDIT_LAYOUT,
+  ).then(
     (seed) => process.stdout.write(JSON.stringify(seed) + '\n'),
     (error: unknown) => {
       console.error(error);

@@ -5,6 +5,8 @@
  * minute, and adjacent segments see nearly the same drift.
  */
 import autocannon, { type Options, type Result } from 'autocannon';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 export interface Segment {
   requests: number;
@@ -88,4 +90,17 @@ export function printTable(header: string[], cells: string[][]): void {
     c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   console.log(['', line(header), widths.map((w) => '-'.repeat(w)).join('  ')].join('\n'));
   for (const c of cells) console.log(line(c));
+}
+
+/**
+ * Writes a benchmark's figures to `file` (in the working folder), prints its problems, and
+ * returns the exit code: 1 when there are problems, else 0.
+ */
+export function finish(file: string, results: unknown, problems: string[]): number {
+  writeFileSync(path.resolve(file), JSON.stringify(results, null, 2) + '\n');
+  console.log(`results written to ${file}`);
+  if (problems.length === 0) return 0;
+  console.error('\nPROBLEMS:');
+  for (const p of problems) console.error(`  - ${p}`);
+  return 1;
 }

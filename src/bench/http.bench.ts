@@ -19,7 +19,7 @@
 import 'reflect-metadata';
 import type { Request } from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Sql } from '../database/database.js';
@@ -32,7 +32,14 @@ import {
   userParams,
   type BenchUser,
 } from './bench-users.js';
-import { figures, printTable, runSegment, type RouteFigures, type Segment } from './http-load.js';
+import {
+  figures,
+  finish,
+  printTable,
+  runSegment,
+  type RouteFigures,
+  type Segment,
+} from './http-load.js';
 import { call, startBenchServer, type BenchServer } from './server-process.js';
 import { BENCH_PLAN_ID, BENCH_YEAR, writeSyntheticPlan } from './synthetic-plan.js';
 
@@ -354,14 +361,7 @@ async function main(): Promise<number> {
     listQueryPlan: plan,
     integrity: { ok: problems.length === 0, problems },
   };
-  writeFileSync(path.resolve('bench-results-http.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log('results written to bench-results-http.json');
-  if (problems.length) {
-    console.error('\nPROBLEMS:');
-    for (const p of problems) console.error(`  - ${p}`);
-    return 1;
-  }
-  return 0;
+  return finish('bench-results-http.json', results, problems);
 }
 
 process.exitCode = await main();

@@ -18,6 +18,7 @@ import {
   ObligationRepository,
   type ObligationRecord,
 } from '../obligations/obligation.repository.js';
+import type { SortKey } from '../obligations/obligation-cursor.js';
 import { PlanRegistry, type LoadedPlan } from '../plans/plan-registry.service.js';
 import { AGENCY_NAMER, type AgencyNamerFactory } from '../reports/agency-namer.js';
 import { CycleRepository, type CycleRecord } from './cycle.repository.js';
@@ -152,16 +153,18 @@ export class CycleStatsService {
       });
     }
     const facts: ObligationFacts[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const { items, events } = await this.db.read(async (sql) => {
+    // Keyset pages: each query seeks through the (plan, year, agency) index; nothing is counted.
+    for (let after: SortKey | undefined, more = true; more;) {
+      const { items, events, next } = await this.db.read(async (sql) => {
         const page = await ObligationRepository.list(
           sql,
           { planId, year, now: atMs },
-          { offset, limit: PAGE },
+          { after, limit: PAGE, count: false },
         );
         const ids = page.items.map((o) => o.id);
         return {
           items: page.items,
+          next: page.next,
           events: replayed ? await eventsOf(sql, ids, atMs, null) : null,
         };
       });
@@ -171,7 +174,8 @@ export class CycleStatsService {
           : { stage: o.stage, context: o.snapshot.context };
         facts.push(factsOf(plan, o, state));
       }
-      if (items.length < PAGE) break;
+      after = next ?? undefined;
+      more = next !== null;
     }
     const order = new Map(plan.definition.agencies.map((a, i) => [a.code, i]));
     const rank = (code: string) => order.get(code) ?? Number.MAX_SAFE_INTEGER;

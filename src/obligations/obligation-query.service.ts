@@ -12,6 +12,7 @@ import {
   type ObligationFilter,
   type ObligationRecord,
 } from './obligation.repository.js';
+import { encodeCursor, type SortKey } from './obligation-cursor.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
 
 export interface HistoryEntry {
@@ -27,6 +28,21 @@ export interface HistoryEntry {
   prevHash: string;
   hash: string;
 }
+
+/** GET /api/obligations (CONTRACT.md fields, then `nextCursor`). */
+export interface ObligationPage {
+  items: ObligationView[];
+  /** Rows of the filter; null on a page asked for by cursor. */
+  total: number | null;
+  /** The page number; null on a page asked for by cursor. */
+  page: number | null;
+  pageSize: number;
+  /** `after` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** A page asked for by number: counted. */
+export type NumberedPage = ObligationPage & { total: number; page: number };
 
 export function toHistoryEntry(e: EventRecord): HistoryEntry {
   return {
@@ -69,12 +85,29 @@ export class ObligationQueryService {
     return toView(o, this.plans.get(o.planId), this.clock.now(), caller);
   }
 
+  /**
+   * A page of the obligations the caller may read, by page number (`page`, with `total`) or
+   * after a cursor (`after`: the `nextCursor` of the previous page; `page` and `total` are null,
+   * since counting every row of the filter would cost as much as reading them).
+   */
   async list(
     filter: Omit<ObligationFilter, 'now'>,
     page: number,
     pageSize: number,
     caller: Caller,
-  ): Promise<{ items: ObligationView[]; total: number; page: number; pageSize: number }> {
+  ): Promise<NumberedPage>;
+  async list(
+    filter: Omit<ObligationFilter, 'now'>,
+    position: number | { after: SortKey },
+    pageSize: number,
+    caller: Caller,
+  ): Promise<ObligationPage>;
+  async list(
+    filter: Omit<ObligationFilter, 'now'>,
+    position: number | { after: SortKey },
+    pageSize: number,
+    caller: Caller,
+  ): Promise<ObligationPage> {
     if (filter.planId !== undefined) this.plans.get(filter.planId);
     if (caller.role === 'officer') {
       // An officer sees only their own agency's obligations.
@@ -87,14 +120,17 @@ export class ObligationQueryService {
       ObligationRepository.list(
         sql,
         { ...filter, now: now.getTime() },
-        { offset: (page - 1) * pageSize, limit: pageSize },
+        typeof position === 'number'
+          ? { offset: (position - 1) * pageSize, limit: pageSize }
+          : { after: position.after, limit: pageSize },
       ),
     );
     return {
       items: result.items.map((o) => toView(o, this.plans.get(o.planId), now, caller)),
       total: result.total,
-      page,
+      page: typeof position === 'number' ? position : null,
       pageSize,
+      nextCursor: result.next ? encodeCursor(result.next) : null,
     };
   }
 

@@ -63,6 +63,8 @@ export class ListObligationsQuery {
   @Max(100000)
   page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) pageSize?: number;
+  /** Keyset pagination: the `nextCursor` of the previous page (instead of `page`). */
+  @IsOptional() @IsString() @MaxLength(1000) after?: string;
 }
 
 export class OpenCycleDto {

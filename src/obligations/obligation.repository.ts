@@ -5,6 +5,7 @@ import type { ObligationKind } from '../core/plan/plan.types.js';
 import { eventHash } from '../core/audit/event-hash.js';
 import { LedgerRepository } from '../audit/ledger.repository.js';
 import { intValue, jsonValue, type Sql } from '../database/database.js';
+import { seekCondition, SORT_COLUMNS, type SortKey } from './obligation-cursor.js';
 
 export interface ObligationRecord {
   id: string;
@@ -118,6 +119,19 @@ function where(filter: ObligationFilter): { clause: string; params: unknown[] } 
   return { clause: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
+/** Which rows of a list: `limit` rows after `after` (keyset) or from `offset`. */
+export interface PageRequest {
+  limit: number;
+  offset?: number;
+  after?: SortKey;
+  /** Whether to count every row of the filter (default: only without `after`). */
+  count?: boolean;
+}
+
+export function sortKeyOf(o: ObligationRecord): SortKey {
+  return [o.planId, o.year, o.agencyCode, o.originAgencyCode];
+}
+
 export const ObligationRepository = {
   async insert(sql: Sql, o: ObligationRecord): Promise<boolean> {
     const changed = await sql.execute(
@@ -209,22 +223,51 @@ export const ObligationRepository = {
     return changed === 1;
   },
 
+  /**
+   * A page of obligations in sort-key order: after `page.after` (keyset: a seek through the
+   * index, whatever the position) or from `page.offset` (cost grows with the offset). `next` is
+   * the last row's sort key when more rows follow, else null. `total` counts every row of the
+   * filter (`count`, default: only without `after`, since the count reads all of them); null when
+   * not counted.
+   */
   async list(
     sql: Sql,
     filter: ObligationFilter,
-    page: { offset: number; limit: number },
-  ): Promise<{ items: ObligationRecord[]; total: number }> {
+    page: PageRequest,
+  ): Promise<{ items: ObligationRecord[]; total: number | null; next: SortKey | null }> {
     const { clause, params } = where(filter);
-    const totalRows = await sql.query<{ n: unknown }>(
-      `SELECT COUNT(*) AS n FROM obligations ${clause}`,
-      params,
-    );
+    let total: number | null = null;
+    if (page.count ?? page.after === undefined) {
+      const totalRows = await sql.query<{ n: unknown }>(
+        `SELECT COUNT(*) AS n FROM obligations ${clause}`,
+        params,
+      );
+      total = intValue(totalRows[0]?.n ?? 0);
+    }
+    let seek = '';
+    const seekParams: unknown[] = [];
+    if (page.after !== undefined) {
+      const c = seekCondition(page.after, {
+        plan_id: filter.planId,
+        year: filter.year,
+        agency_code: filter.agencyCode,
+      });
+      seek = `${clause ? `${clause} AND` : 'WHERE'} ${c.sql}`;
+      seekParams.push(...c.params);
+    }
+    const offset = page.after === undefined ? (page.offset ?? 0) : 0;
     const rows = await sql.query(
-      `SELECT ${OBLIGATION_COLUMNS} FROM obligations ${clause}
-       ORDER BY plan_id, year, agency_code, origin_agency_code LIMIT ? OFFSET ?`,
-      [...params, page.limit, page.offset],
+      `SELECT ${OBLIGATION_COLUMNS} FROM obligations ${seek || clause}
+       ORDER BY ${SORT_COLUMNS.join(', ')} LIMIT ? OFFSET ?`,
+      [...params, ...seekParams, page.limit + 1, offset],
     );
-    return { items: rows.map(toObligation), total: intValue(totalRows[0]?.n ?? 0) };
+    const items = rows.slice(0, page.limit).map(toObligation);
+    const last = items[items.length - 1];
+    return {
+      items,
+      total,
+      next: rows.length > page.limit && last ? sortKeyOf(last) : null,
+    };
   },
 
   /**

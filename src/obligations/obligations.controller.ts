@@ -4,6 +4,7 @@ import { CurrentCaller } from '../common/caller.js';
 import { ValidationError } from '../core/errors.js';
 import { CommandService } from './command.service.js';
 import { ListObligationsQuery, ObligationEventDto } from './obligation.dto.js';
+import { decodeCursor, type SortKey } from './obligation-cursor.js';
 import { ObligationQueryService } from './obligation-query.service.js';
 import type { Caller } from './obligation-view.js';
 
@@ -25,10 +26,21 @@ export class ObligationsController {
         stage: q.stage,
         overdue: q.overdue === undefined ? undefined : q.overdue === 'true',
       },
-      q.page ?? 1,
+      this.position(q),
       q.pageSize ?? 50,
       caller,
     );
+  }
+
+  /** `page` (default 1) or `after` (a cursor), not both. */
+  private position(q: ListObligationsQuery): number | { after: SortKey } {
+    if (q.after === undefined) return q.page ?? 1;
+    if (q.page !== undefined) {
+      throw new ValidationError('page and after cannot be combined', [
+        { path: 'after', message: 'pass either page or after, not both' },
+      ]);
+    }
+    return { after: decodeCursor(q.after, 'after') };
   }
 
   @Get(':id')

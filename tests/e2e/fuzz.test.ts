@@ -250,6 +250,7 @@ const queryString = fc.oneof(
               'overdue',
               'page',
               'pageSize',
+              'after',
               'at',
               'year[]',
               'page[$gt]',

@@ -9,7 +9,13 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { CycleService } from '../../src/cycles/cycle.service.js';
 import { Database, numberPlaceholders, type Sql } from '../../src/database/database.js';
 import { OPEN_STAGES, SCRAPE_QUERIES } from '../../src/metrics/metrics.service.js';
-import { ObligationRepository } from '../../src/obligations/obligation.repository.js';
+import { CycleStatsService } from '../../src/cycles/cycle-stats.service.js';
+import type { SortKey } from '../../src/obligations/obligation-cursor.js';
+import {
+  ObligationRepository,
+  type ObligationFilter,
+  type PageRequest,
+} from '../../src/obligations/obligation.repository.js';
 import { admin } from '../support/callers.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { createTestContext, type TestHarness } from '../support/test-app.js';
@@ -26,6 +32,13 @@ function recording(sql: Sql, seen: Array<{ text: string; params: unknown[] }>): 
     execute: (text, params = []) => (seen.push({ text, params }), sql.execute(text, params)),
   };
 }
+
+/** Indexes other than ix_obligations_cycle_agency that start with (plan_id, year). */
+const CYCLE_PREFIXED = [
+  'ix_obligations_cycle_stage_agency',
+  'sqlite_autoindex_obligations_2',
+  'uq_obligation_plan_year_origin',
+];
 
 describeEachDatabase('query plans', (dialect) => {
   let h: TestHarness<INestApplicationContext>;
@@ -72,7 +85,7 @@ describeEachDatabase('query plans', (dialect) => {
       // the (plan_id, year, agency_code) one, which is already in the page's order (no sort).
       const unique = 'ix_obligations_cycle_agency';
       const index = q.text.includes('COUNT(*)')
-        ? new RegExp(`(${unique}|ix_obligations_cycle_stage)`)
+        ? new RegExp(`(${unique}|${CYCLE_PREFIXED.join('|')})`)
         : new RegExp(`(${unique})`);
       expect(plan).toMatch(index);
       if (dialect === 'sqlite') {
@@ -83,6 +96,80 @@ describeEachDatabase('query plans', (dialect) => {
       } else {
         expect(plan).not.toMatch(/Seq Scan|Sort/);
       }
+    }
+  });
+
+  /** The statements of one list call, each with its plan. */
+  const listPlans = async (filter: Omit<ObligationFilter, 'now'>, page: PageRequest) => {
+    const seen: Array<{ text: string; params: unknown[] }> = [];
+    await db.read((sql) =>
+      ObligationRepository.list(recording(sql, seen), { ...filter, now: Date.now() }, page),
+    );
+    return Promise.all(
+      seen.map(async (q) => ({ text: q.text, plan: await explain(q.text, q.params) })),
+    );
+  };
+
+  const after: SortKey = ['thanh-hoa-nq46', 2025, 'SO_NOIVU', 'SO_NOIVU'];
+  const lists: Array<[string, Omit<ObligationFilter, 'now'>]> = [
+    ['a cycle', { planId: 'thanh-hoa-nq46', year: 2025 }],
+    ['a cycle and an agency', { planId: 'thanh-hoa-nq46', year: 2025, agencyCode: 'SO_NOIVU' }],
+    ['a cycle and a stage', { planId: 'thanh-hoa-nq46', year: 2025, stage: 'implementing' }],
+    ['a cycle, overdue', { planId: 'thanh-hoa-nq46', year: 2025, overdue: true }],
+    ['a cycle, not overdue', { planId: 'thanh-hoa-nq46', year: 2025, overdue: false }],
+    ["an officer's agency, every cycle", { agencyCode: 'SO_NOIVU' }],
+    ['a plan, every year', { planId: 'thanh-hoa-nq46' }],
+  ];
+
+  it.each(lists)(
+    'a keyset page of %s seeks an index in list order (no scan, no sort)',
+    async (_name, filter) => {
+      for (const page of [{ limit: 50 }, { after, limit: 50 }]) {
+        for (const { text, plan } of await listPlans(filter, page)) {
+          if (dialect === 'sqlite') {
+            expect(plan).toMatch(/SEARCH obligations USING (COVERING )?INDEX \w+ \(\w+=\?/);
+            expect(plan).not.toMatch(/\bSCAN obligations\b/);
+            expect(plan).not.toContain('TEMP B-TREE');
+            if ('after' in page && !text.includes('COUNT(*)')) {
+              // The cursor is part of the index search, not a filter on the rows read.
+              expect(plan).toMatch(/origin_agency_code\)?>\(?\?/);
+            }
+          } else {
+            expect(plan).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
+            expect(plan).not.toContain('Seq Scan');
+            expect(plan).not.toMatch(/\bSort\b/);
+          }
+        }
+      }
+    },
+  );
+
+  it('a page asked for by cursor is not counted; one by number is', async () => {
+    const cycle = { planId: 'thanh-hoa-nq46', year: 2025 };
+    const byCursor = await listPlans(cycle, { after, limit: 50 });
+    expect(byCursor.map((q) => q.text.includes('COUNT(*)'))).toEqual([false]);
+    const byNumber = await listPlans(cycle, { offset: 0, limit: 50 });
+    expect(byNumber.map((q) => q.text.includes('COUNT(*)'))).toEqual([true, false]);
+  });
+
+  it("the cycle dashboard's pages seek the (plan, year, agency) index and count nothing", async () => {
+    const seen: Array<{ text: string; params: unknown[] }> = [];
+    const stats = h.app.get(CycleStatsService);
+    const spy = db.read.bind(db);
+    (db as { read: Database['read'] }).read = (work) => spy((sql) => work(recording(sql, seen)));
+    try {
+      await stats.statistics('thanh-hoa-nq46', 2025);
+    } finally {
+      (db as { read: Database['read'] }).read = spy;
+    }
+    const lists = seen.filter((q) => q.text.includes('FROM obligations'));
+    expect(lists.length).toBeGreaterThan(0);
+    for (const q of lists) {
+      expect(q.text).not.toContain('COUNT(*)');
+      const plan = await explain(q.text, q.params);
+      expect(plan).toContain('ix_obligations_cycle_agency');
+      if (dialect === 'sqlite') expect(plan).not.toContain('TEMP B-TREE');
+      else expect(plan).not.toMatch(/Seq Scan|\bSort\b/);
     }
   });
 

@@ -7,6 +7,7 @@ import { Checkpoints1733300000000 } from './1733300000000-checkpoints.js';
 import { ObligationOriginAgency1733400000000 } from './1733400000000-obligation-origin-agency.js';
 import { ConsolidatedReport1733500000000 } from './1733500000000-consolidated-report.js';
 import { OperationsIndexes1733450000000 } from './1733450000000-operations-indexes.js';
+import { ListIndexes1733600000000 } from './1733600000000-list-indexes.js';
 
 /** Every migration, oldest first. Both databases run the same list at start. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ObligationOriginAgency1733400000000,
   OperationsIndexes1733450000000,
   ConsolidatedReport1733500000000,
+  ListIndexes1733600000000,
 ];
