@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { numberPlaceholders, type Sql } from '../database/database.js';
+import { intValue, numberPlaceholders, type Sql } from '../database/database.js';
 import { rawSql } from '../database/sqlite-database.js';
 import { runJob, type JobOutcome, type VerifyJob } from './verify-jobs.js';
 
@@ -48,6 +48,13 @@ async function connect(data: VerifyWorkerData): Promise<{ sql: Sql; close: () =>
         },
         async execute(text: string, params: unknown[] = []): Promise<number> {
           return (await client.query(numberPlaceholders(text), params)).rowCount ?? 0;
+        },
+        async insertReturningId(text: string, params: unknown[] = []): Promise<number> {
+          const result = await client.query<{ id: unknown }>(
+            numberPlaceholders(`${text} RETURNING id`),
+            params,
+          );
+          return intValue(result.rows[0]!.id);
         },
       },
       close: () => client.end(),

@@ -92,6 +92,7 @@ async function listQueryPlan(file: string, ids: number): Promise<string[]> {
         return [];
       },
       execute: async () => 0,
+      insertReturningId: async () => 0,
     };
     await ObligationRepository.list(
       recorder,

@@ -40,6 +40,9 @@ export async function findDueQuery(
     async execute(): Promise<number> {
       throw new Error('findDue is expected to only query');
     },
+    async insertReturningId(): Promise<number> {
+      throw new Error('findDue is expected to only query');
+    },
   };
   await TimerRepository.findDue(recorder, now, limit);
   if (!captured) throw new Error('findDue ran no query');

@@ -56,6 +56,10 @@ export function dataSourceOptions(
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      // Temporary files in memory, above all the statement journal of the group commit's
+      // savepoints: on disk it spills past 64 KiB and costs a write call per page (`npm run
+      // bench`). Durability is unchanged: the database and its WAL are written as before.
+      db.pragma('temp_store = MEMORY');
     },
     migrations: MIGRATIONS,
     migrationsRun: false,

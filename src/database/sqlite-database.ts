@@ -202,9 +202,11 @@ export class SqliteDatabase extends Database {
   }
 }
 
-/** better-sqlite3 cannot bind booleans. */
+/** better-sqlite3 cannot bind booleans (the array is copied only when it holds one). */
 function bindable(params: unknown[]): unknown[] {
-  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  for (const p of params)
+    if (typeof p === 'boolean') return params.map((v) => (typeof v === 'boolean' ? +v : v));
+  return params;
 }
 
 /** `Sql` on a better-sqlite3 connection, with caches of prepared statements. */
@@ -236,6 +238,9 @@ export function rawSql(connection: BetterSqlite3.Database): Sql {
     },
     async execute(text: string, params: unknown[] = []): Promise<number> {
       return prepare(text).run(...bindable(params)).changes;
+    },
+    async insertReturningId(text: string, params: unknown[] = []): Promise<number> {
+      return Number(prepare(text).run(...bindable(params)).lastInsertRowid);
     },
   };
 }

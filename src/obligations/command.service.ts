@@ -99,7 +99,6 @@ export class CommandService {
   /** The command inside a transaction the caller owns (the timer sweep adds its own rows to it). */
   async executeIn(tx: Sql, cmd: Command, now: Date = this.clock.now()): Promise<ObligationView> {
     const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
-    const hash = requestHash(cmd);
     const found = await ObligationRepository.findForCommand(tx, cmd.obligationId);
     const current = found?.obligation;
     if (!current) {
@@ -111,7 +110,7 @@ export class CommandService {
     if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`, { type });
     if (cmd.idempotencyKey) {
       const prior = await IdempotencyRepository.find(tx, cmd.caller.name, cmd.idempotencyKey);
-      if (prior) return this.replay(prior, hash);
+      if (prior) return this.replay(prior, requestHash(cmd));
     }
     if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== current.version) {
       throw new DomainError(
@@ -163,7 +162,7 @@ export class CommandService {
       dueAt: Date.parse(next.context.dueAt),
       updatedAt: now.getTime(),
     };
-    if (!(await ObligationRepository.update(tx, updated, current.version))) {
+    if (!(await ObligationRepository.update(tx, updated, current.version, current))) {
       const fresh = await ObligationRepository.find(tx, current.id);
       throw new DomainError(ErrorCode.VERSION_CONFLICT, 'Obligation changed concurrently', {
         currentVersion: fresh?.version ?? null,
@@ -198,7 +197,7 @@ export class CommandService {
         tx,
         cmd.caller.name,
         cmd.idempotencyKey,
-        { requestHash: hash, obligationId: current.id, response: view },
+        { requestHash: requestHash(cmd), obligationId: current.id, response: view },
         now.getTime(),
       );
     }

@@ -168,7 +168,8 @@ export const ObligationRepository = {
 
   /**
    * What a command needs: the obligation (locked on PostgreSQL) and its newest event's effective
-   * time and hash (the event whose seq is the obligation's version), read in one statement.
+   * time and hash (the event whose seq is the obligation's version), read in one statement, as
+   * arrays (no row object to build on the command path).
    * On PostgreSQL the row is locked by a statement of its own first: a `SELECT … FOR UPDATE` that
    * waited for another writer re-reads the locked row but not the rows joined to it, so one
    * statement would pair the new version with the event before it (a broken hash chain).
@@ -183,42 +184,61 @@ export const ObligationRepository = {
     if (sql.dialect === 'postgres') {
       await sql.query('SELECT id FROM obligations WHERE id = ? FOR UPDATE', [id]);
     }
-    const rows = await sql.query(
-      `SELECT ${PREFIXED_COLUMNS}, le.effective_at AS last_effective_at, le.hash AS last_hash
+    const rows = await sql.queryArrays(
+      `SELECT ${PREFIXED_COLUMNS}, le.effective_at, le.hash
        FROM obligations o
        LEFT JOIN obligation_events le ON le.obligation_id = o.id AND le.seq = o.version
        WHERE o.id = ?`,
       [id],
     );
-    const row = rows[0];
-    if (!row) return null;
+    const r = rows[0];
+    if (!r) return null;
     return {
-      obligation: toObligation(row),
-      last:
-        row.last_hash == null
-          ? null
-          : { effectiveAt: intValue(row.last_effective_at), hash: String(row.last_hash) },
+      obligation: {
+        id: String(r[0]),
+        planId: String(r[1]),
+        year: intValue(r[2]),
+        agencyCode: String(r[3]),
+        originAgencyCode: String(r[4]),
+        kind: r[5] as ObligationKind,
+        stage: r[6] as Stage,
+        snapshot: jsonValue<PersistedSnapshot>(r[7]),
+        version: intValue(r[8]),
+        machineVersion: String(r[9]),
+        dueAt: intValue(r[10]),
+        createdAt: intValue(r[11]),
+        updatedAt: intValue(r[12]),
+      },
+      last: r[14] == null ? null : { effectiveAt: intValue(r[13]), hash: String(r[14]) },
     };
   },
 
   /**
    * Compare-and-set update: changes the row only if its version is still `expectedVersion`.
-   * The agency changes only by TRANSFER.
+   * The agency changes only by TRANSFER. Given the row as it was (`before`), only the columns
+   * that changed are set: SQLite rewrites the entries of every index on a column that is set,
+   * even to the same value.
    */
-  async update(sql: Sql, o: ObligationRecord, expectedVersion: number): Promise<boolean> {
+  async update(
+    sql: Sql,
+    o: ObligationRecord,
+    expectedVersion: number,
+    before?: Pick<ObligationRecord, 'stage' | 'dueAt' | 'agencyCode'>,
+  ): Promise<boolean> {
+    const sets = ['snapshot = ?', 'version = ?', 'updated_at = ?'];
+    const params: unknown[] = [JSON.stringify(o.snapshot), o.version, o.updatedAt];
+    const set = (column: string, value: unknown, same: boolean) => {
+      if (same) return;
+      sets.push(`${column} = ?`);
+      params.push(value);
+    };
+    set('stage', o.stage, before?.stage === o.stage);
+    set('due_at', o.dueAt, before?.dueAt === o.dueAt);
+    set('agency_code', o.agencyCode, before?.agencyCode === o.agencyCode);
+    params.push(o.id, expectedVersion);
     const changed = await sql.execute(
-      `UPDATE obligations SET stage = ?, snapshot = ?, version = ?, due_at = ?, updated_at = ?,
-       agency_code = ? WHERE id = ? AND version = ?`,
-      [
-        o.stage,
-        JSON.stringify(o.snapshot),
-        o.version,
-        o.dueAt,
-        o.updatedAt,
-        o.agencyCode,
-        o.id,
-        expectedVersion,
-      ],
+      `UPDATE obligations SET ${sets.join(', ')} WHERE id = ? AND version = ?`,
+      params,
     );
     return changed === 1;
   },
@@ -287,10 +307,10 @@ export const ObligationRepository = {
       machineVersion: e.machineVersion,
       prevHash,
     });
-    const [row] = await sql.query<{ id: unknown }>(
+    const eventId = await sql.insertReturningId(
       `INSERT INTO obligation_events
        (obligation_id, seq, type, payload, actor, reason, effective_at, recorded_at, stage_after, machine_version, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         e.obligationId,
         e.seq,
@@ -307,7 +327,7 @@ export const ObligationRepository = {
       ],
     );
     await LedgerRepository.append(sql, {
-      eventId: intValue(row!.id),
+      eventId,
       obligationId: e.obligationId,
       seq: e.seq,
       eventHash: hash,

@@ -30,6 +30,10 @@ function recording(sql: Sql, seen: Array<{ text: string; params: unknown[] }>): 
       sql.queryArrays(text, params)
     ),
     execute: (text, params = []) => (seen.push({ text, params }), sql.execute(text, params)),
+    insertReturningId: (text, params = []) => (
+      seen.push({ text, params }),
+      sql.insertReturningId(text, params)
+    ),
   };
 }
 
