@@ -23,6 +23,7 @@ import { PlanRegistry } from '../plans/plan-registry.service.js';
 import { checkTransferTarget } from '../agencies/transfer-target.js';
 import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
+import { CommittedRows, type CommandRow } from './committed-rows.js';
 
 export interface Command {
   obligationId: string;
@@ -69,6 +70,8 @@ function requestHash(cmd: Command): string {
 
 @Injectable()
 export class CommandService {
+  private readonly committed = new CommittedRows();
+
   constructor(
     private readonly db: Database,
     private readonly plans: PlanRegistry,
@@ -80,7 +83,9 @@ export class CommandService {
   async execute(cmd: Command): Promise<ObligationView> {
     const startedAt = performance.now();
     try {
-      const view = await this.db.write((tx) => this.executeIn(tx, cmd));
+      const { view, row } = await this.db.write((tx) => this.run(tx, cmd, this.clock.now()));
+      // Committed: the next command on this obligation need not read it again.
+      if (row) this.committed.remember(row);
       this.observer?.commandFinished(cmd.type, null, startedAt);
       return view;
     } catch (error) {
@@ -98,8 +103,31 @@ export class CommandService {
 
   /** The command inside a transaction the caller owns (the timer sweep adds its own rows to it). */
   async executeIn(tx: Sql, cmd: Command, now: Date = this.clock.now()): Promise<ObligationView> {
+    return (await this.run(tx, cmd, now)).view;
+  }
+
+  /**
+   * The obligation and its newest event: the committed row remembered for it when the obligation
+   * is still at that version (one indexed read of the version), else read in full.
+   */
+  private async load(tx: Sql, id: string): Promise<CommandRow | null> {
+    const known = this.committed.get(id);
+    if (known) {
+      const version = await ObligationRepository.versionForCommand(tx, id);
+      if (version === null) return null;
+      if (version === known.obligation.version) return known;
+    }
+    return ObligationRepository.findForCommand(tx, id);
+  }
+
+  /** The command; also returns the row as it is after it (null for a replayed answer). */
+  private async run(
+    tx: Sql,
+    cmd: Command,
+    now: Date,
+  ): Promise<{ view: ObligationView; row: CommandRow | null }> {
     const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
-    const found = await ObligationRepository.findForCommand(tx, cmd.obligationId);
+    const found = await this.load(tx, cmd.obligationId);
     const current = found?.obligation;
     if (!current) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Unknown obligation "${cmd.obligationId}"`, {
@@ -110,7 +138,7 @@ export class CommandService {
     if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`, { type });
     if (cmd.idempotencyKey) {
       const prior = await IdempotencyRepository.find(tx, cmd.caller.name, cmd.idempotencyKey);
-      if (prior) return this.replay(prior, requestHash(cmd));
+      if (prior) return { view: this.replay(prior, requestHash(cmd)), row: null };
     }
     if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== current.version) {
       throw new DomainError(
@@ -169,7 +197,7 @@ export class CommandService {
       });
     }
     await this.timers.afterTransition(tx, current, updated, plan, now.getTime());
-    await ObligationRepository.appendEvent(
+    const appended = await ObligationRepository.appendEvent(
       tx,
       {
         obligationId: current.id,
@@ -201,7 +229,10 @@ export class CommandService {
         now.getTime(),
       );
     }
-    return view;
+    return {
+      view,
+      row: { obligation: updated, last: { effectiveAt, hash: appended.hash } },
+    };
   }
 
   /** Applies the event; a rejection lists only the events this caller may send. */

@@ -5,6 +5,7 @@ import type { ObligationKind } from '../core/plan/plan.types.js';
 import { eventHash } from '../core/audit/event-hash.js';
 import { LedgerRepository } from '../audit/ledger.repository.js';
 import { intValue, jsonValue, type Sql } from '../database/database.js';
+import type { CommandRow } from './committed-rows.js';
 import { seekCondition, SORT_COLUMNS, type SortKey } from './obligation-cursor.js';
 
 export interface ObligationRecord {
@@ -174,13 +175,7 @@ export const ObligationRepository = {
    * waited for another writer re-reads the locked row but not the rows joined to it, so one
    * statement would pair the new version with the event before it (a broken hash chain).
    */
-  async findForCommand(
-    sql: Sql,
-    id: string,
-  ): Promise<{
-    obligation: ObligationRecord;
-    last: { effectiveAt: number; hash: string } | null;
-  } | null> {
+  async findForCommand(sql: Sql, id: string): Promise<CommandRow | null> {
     if (sql.dialect === 'postgres') {
       await sql.query('SELECT id FROM obligations WHERE id = ? FOR UPDATE', [id]);
     }
@@ -211,6 +206,15 @@ export const ObligationRepository = {
       },
       last: r[14] == null ? null : { effectiveAt: intValue(r[13]), hash: String(r[14]) },
     };
+  },
+
+  /** The obligation's version (null when there is none), locking the row on PostgreSQL. */
+  async versionForCommand(sql: Sql, id: string): Promise<number | null> {
+    const rows = await sql.queryArrays(
+      `SELECT version FROM obligations WHERE id = ?${sql.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0] ? intValue(rows[0][0]) : null;
   },
 
   /**

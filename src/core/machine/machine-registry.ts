@@ -29,8 +29,10 @@ export function knownMachines(): ReadonlyArray<{ id: string; version: number }> 
   return ENTRIES.map(({ id, version }) => ({ id, version }));
 }
 
+const BY_REF = new Map(ENTRIES.map((e) => [machineRef(e.id, e.version), e]));
+
 export function getMachine(ref: string): MachineEntry {
-  const entry = ENTRIES.find((e) => machineRef(e.id, e.version) === ref);
+  const entry = BY_REF.get(ref);
   if (!entry) {
     throw new DomainError(ErrorCode.INTERNAL, `Unknown machine version "${ref}"`, { ref });
   }

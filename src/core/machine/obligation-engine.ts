@@ -33,9 +33,22 @@ function toState(snapshot: AnyMachineSnapshot): EngineState {
   return { stage, context, snapshot: { value: stage, context } };
 }
 
+/** `resolveState` of each machine version and stage, without a context (see `restore`). */
+const resolvedStages = new Map<string, AnyMachineSnapshot>();
+
+/**
+ * `machine.resolveState(persisted)`, memoised: what it computes from the stage (the state nodes,
+ * value, tags, status) is resolved once per machine version and stage; each call gets a copy
+ * with its own context, children and history, which is what `resolveState` returns.
+ */
 function restore(ref: string, persisted: PersistedSnapshot): AnyMachineSnapshot {
-  const { machine } = getMachine(ref);
-  return machine.resolveState({ value: persisted.value, context: persisted.context });
+  const key = `${ref}|${persisted.value}`;
+  let resolved = resolvedStages.get(key);
+  if (!resolved) {
+    resolved = getMachine(ref).machine.resolveState({ value: persisted.value, context: {} });
+    resolvedStages.set(key, resolved);
+  }
+  return { ...resolved, context: persisted.context, children: {}, historyValue: {} };
 }
 
 /**

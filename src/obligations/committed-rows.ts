@@ -1,0 +1,43 @@
+/**
+ * The obligations the command path has committed, each as it is at its version: a command whose
+ * obligation is still at the remembered version reads only the version (and takes the row lock on
+ * PostgreSQL) instead of the row, its snapshot JSON and its newest event. Safe with other writers
+ * (replicas, the CLI): every change to an obligation row bumps its version, events are
+ * append-only, and an entry is added only after its transaction committed, so a row at a given
+ * version is the row remembered for that version. Bounded: the oldest entries go first.
+ */
+import type { ObligationRecord } from './obligation.repository.js';
+
+/** What a command reads before it transitions: the obligation and its newest event. */
+export interface CommandRow {
+  obligation: ObligationRecord;
+  last: { effectiveAt: number; hash: string } | null;
+}
+
+export class CommittedRows {
+  private readonly rows = new Map<string, CommandRow>();
+
+  constructor(private readonly capacity = 20_000) {}
+
+  /** The remembered row of an obligation, whatever its version (check it before use). */
+  get(id: string): CommandRow | undefined {
+    return this.rows.get(id);
+  }
+
+  /**
+   * Remembers a committed row. The caller must not mutate it afterwards (commands build new
+   * records and snapshots). An older version never replaces a newer one.
+   */
+  remember(row: CommandRow): void {
+    const id = row.obligation.id;
+    const known = this.rows.get(id);
+    if (known && known.obligation.version >= row.obligation.version) return;
+    this.rows.delete(id);
+    this.rows.set(id, row);
+    if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+}
