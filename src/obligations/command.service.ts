@@ -12,6 +12,7 @@ import { DomainError, ErrorCode, ValidationError } from '../core/errors.js';
 import {
   applyEvent,
   parseEventPayload,
+  type EngineState,
   type PersistedSnapshot,
 } from '../core/machine/obligation-engine.js';
 import { eventDenial, mayBackdate } from '../core/access/caller.js';
@@ -19,9 +20,13 @@ import { GENESIS_HASH } from '../core/audit/event-hash.js';
 import type { EventType, MachineEvent } from '../core/machine/obligation-events.js';
 import { Database, isUniqueViolation, type Sql } from '../database/database.js';
 import { TimerService } from '../timers/timer.service.js';
-import { PlanRegistry } from '../plans/plan-registry.service.js';
+import { PlanRegistry, type LoadedPlan } from '../plans/plan-registry.service.js';
 import { checkTransferTarget } from '../agencies/transfer-target.js';
-import { IdempotencyRepository, ObligationRepository } from './obligation.repository.js';
+import {
+  IdempotencyRepository,
+  ObligationRepository,
+  type ObligationRecord,
+} from './obligation.repository.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
 import { CommittedRows, type CommandRow } from './committed-rows.js';
 
@@ -52,6 +57,21 @@ export abstract class CommandObserver {
   /** `error` is null on success; `startedAt` is the `performance.now()` of the call. */
   abstract commandFinished(type: string, error: unknown, startedAt: number): void;
 }
+
+/** What `decide` concludes: the stored answer to replay, or the transition to write. */
+type Decision =
+  | { replayed: ObligationView }
+  | {
+      plan: LoadedPlan;
+      last: CommandRow['last'];
+      effectiveAt: number;
+      event: MachineEvent;
+      next: EngineState;
+      updated: ObligationRecord;
+    };
+
+/** Thrown inside `run` when a remembered row turned out not to be current. */
+const STALE = Symbol('stale remembered row');
 
 /** How far `effectiveAt` may differ from now before it counts as backdated (clock skew). */
 const SKEW_MS = 5 * 60 * 1000;
@@ -107,38 +127,115 @@ export class CommandService {
   }
 
   /**
-   * The obligation and its newest event: the committed row remembered for it when the obligation
-   * is still at that version (one indexed read of the version), else read in full.
+   * The command; also returns the row as it is after it (null for a replayed answer). A row this
+   * service committed is used without reading it again: the compare-and-set UPDATE (the command's
+   * first write) confirms it is still current. Until then nothing decided from it counts: when
+   * the UPDATE finds another version, or a check fails, the command runs again from a fresh read
+   * (so no answer, not even a refusal, rests on a row that another writer has since changed).
+   * Idempotent commands always read, so a stored answer is replayed only for the current row.
    */
-  private async load(tx: Sql, id: string): Promise<CommandRow | null> {
-    const known = this.committed.get(id);
-    if (known) {
-      const version = await ObligationRepository.versionForCommand(tx, id);
-      if (version === null) return null;
-      if (version === known.obligation.version) return known;
-    }
-    return ObligationRepository.findForCommand(tx, id);
-  }
-
-  /** The command; also returns the row as it is after it (null for a replayed answer). */
   private async run(
     tx: Sql,
     cmd: Command,
     now: Date,
   ): Promise<{ view: ObligationView; row: CommandRow | null }> {
-    const { type, payload } = parseEventPayload(cmd.type, cmd.payload);
-    const found = await this.load(tx, cmd.obligationId);
+    const parsed = parseEventPayload(cmd.type, cmd.payload);
+    const known = cmd.idempotencyKey ? undefined : this.committed.get(cmd.obligationId);
+    if (known) {
+      try {
+        return await this.transition(tx, cmd, parsed, now, known, true);
+      } catch (error) {
+        if (error !== STALE) throw error;
+        this.committed.forget(cmd.obligationId);
+      }
+    }
+    const found = await ObligationRepository.findForCommand(tx, cmd.obligationId);
+    return this.transition(tx, cmd, parsed, now, found, false);
+  }
+
+  private async transition(
+    tx: Sql,
+    cmd: Command,
+    { type, payload }: ReturnType<typeof parseEventPayload>,
+    now: Date,
+    found: CommandRow | null,
+    unconfirmed: boolean,
+  ): Promise<{ view: ObligationView; row: CommandRow | null }> {
     const current = found?.obligation;
     if (!current) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Unknown obligation "${cmd.obligationId}"`, {
         obligationId: cmd.obligationId,
       });
     }
+    let decided;
+    try {
+      decided = await this.decide(tx, cmd, type, payload, now, found);
+    } catch (error) {
+      throw unconfirmed ? STALE : error;
+    }
+    if ('replayed' in decided) return { view: decided.replayed, row: null };
+    const { plan, last, effectiveAt, event, next, updated } = decided;
+    if (!(await ObligationRepository.update(tx, updated, current.version, current))) {
+      if (unconfirmed) throw STALE;
+      const fresh = await ObligationRepository.find(tx, current.id);
+      throw new DomainError(ErrorCode.VERSION_CONFLICT, 'Obligation changed concurrently', {
+        currentVersion: fresh?.version ?? null,
+      });
+    }
+    await this.timers.afterTransition(tx, current, updated, plan, now.getTime());
+    const appended = await ObligationRepository.appendEvent(
+      tx,
+      {
+        obligationId: current.id,
+        seq: updated.version,
+        type,
+        // An extension also records the instant its date resolved to, and a transfer the agency
+        // it leaves, so replay needs no plan.
+        payload: {
+          ...payload,
+          ...(event.dueAt ? { dueAt: event.dueAt } : {}),
+          ...(event.fromAgency ? { fromAgency: event.fromAgency } : {}),
+        } as Record<string, unknown>,
+        actor: cmd.caller.name,
+        reason: cmd.reason ?? null,
+        effectiveAt,
+        recordedAt: now.getTime(),
+        stageAfter: next.stage,
+        machineVersion: current.machineVersion,
+      },
+      last?.hash ?? GENESIS_HASH,
+    );
+    const view = toView(updated, plan, now, cmd.caller);
+    if (cmd.idempotencyKey) {
+      await IdempotencyRepository.insert(
+        tx,
+        cmd.caller.name,
+        cmd.idempotencyKey,
+        { requestHash: requestHash(cmd), obligationId: current.id, response: view },
+        now.getTime(),
+      );
+    }
+    return {
+      view,
+      row: { obligation: updated, last: { effectiveAt, hash: appended.hash } },
+    };
+  }
+
+  /** The checks and the transition, before anything is written. */
+  private async decide(
+    tx: Sql,
+    cmd: Command,
+    type: EventType,
+    payload: MachineEvent['payload'],
+    now: Date,
+    found: CommandRow,
+  ): Promise<Decision> {
+    const current = found.obligation;
     const denial = eventDenial(cmd.caller, current.agencyCode, type);
     if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`, { type });
     if (cmd.idempotencyKey) {
       const prior = await IdempotencyRepository.find(tx, cmd.caller.name, cmd.idempotencyKey);
-      if (prior) return { view: this.replay(prior, requestHash(cmd)), row: null };
+      if (prior) return { replayed: this.replay(prior, requestHash(cmd)) };
     }
     if (cmd.expectedVersion !== undefined && cmd.expectedVersion !== current.version) {
       throw new DomainError(
@@ -190,49 +287,7 @@ export class CommandService {
       dueAt: Date.parse(next.context.dueAt),
       updatedAt: now.getTime(),
     };
-    if (!(await ObligationRepository.update(tx, updated, current.version, current))) {
-      const fresh = await ObligationRepository.find(tx, current.id);
-      throw new DomainError(ErrorCode.VERSION_CONFLICT, 'Obligation changed concurrently', {
-        currentVersion: fresh?.version ?? null,
-      });
-    }
-    await this.timers.afterTransition(tx, current, updated, plan, now.getTime());
-    const appended = await ObligationRepository.appendEvent(
-      tx,
-      {
-        obligationId: current.id,
-        seq: updated.version,
-        type,
-        // An extension also records the instant its date resolved to, and a transfer the agency
-        // it leaves, so replay needs no plan.
-        payload: {
-          ...payload,
-          ...(event.dueAt ? { dueAt: event.dueAt } : {}),
-          ...(event.fromAgency ? { fromAgency: event.fromAgency } : {}),
-        } as Record<string, unknown>,
-        actor: cmd.caller.name,
-        reason: cmd.reason ?? null,
-        effectiveAt,
-        recordedAt: now.getTime(),
-        stageAfter: next.stage,
-        machineVersion: current.machineVersion,
-      },
-      last?.hash ?? GENESIS_HASH,
-    );
-    const view = toView(updated, plan, now, cmd.caller);
-    if (cmd.idempotencyKey) {
-      await IdempotencyRepository.insert(
-        tx,
-        cmd.caller.name,
-        cmd.idempotencyKey,
-        { requestHash: requestHash(cmd), obligationId: current.id, response: view },
-        now.getTime(),
-      );
-    }
-    return {
-      view,
-      row: { obligation: updated, last: { effectiveAt, hash: appended.hash } },
-    };
+    return { plan, last, effectiveAt, event, next, updated };
   }
 
   /** Applies the event; a rejection lists only the events this caller may send. */

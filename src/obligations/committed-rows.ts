@@ -1,10 +1,11 @@
 /**
- * The obligations the command path has committed, each as it is at its version: a command whose
- * obligation is still at the remembered version reads only the version (and takes the row lock on
- * PostgreSQL) instead of the row, its snapshot JSON and its newest event. Safe with other writers
- * (replicas, the CLI): every change to an obligation row bumps its version, events are
- * append-only, and an entry is added only after its transaction committed, so a row at a given
- * version is the row remembered for that version. Bounded: the oldest entries go first.
+ * The obligations the command path has committed, each as it is at its version, so that the next
+ * command on one need not read the row, its snapshot JSON and its newest event again: its
+ * compare-and-set UPDATE (`WHERE version = ?`) confirms the row is still the one remembered.
+ * Safe with other writers (replicas, the CLI): every change to an obligation row bumps its
+ * version, events are append-only, and an entry is added only after its transaction committed,
+ * so a row at a given version is the row remembered for that version. Bounded: the oldest
+ * entries go first.
  */
 import type { ObligationRecord } from './obligation.repository.js';
 
@@ -35,6 +36,10 @@ export class CommittedRows {
     this.rows.delete(id);
     this.rows.set(id, row);
     if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
+  }
+
+  forget(id: string): void {
+    this.rows.delete(id);
   }
 
   get size(): number {

@@ -208,15 +208,6 @@ export const ObligationRepository = {
     };
   },
 
-  /** The obligation's version (null when there is none), locking the row on PostgreSQL. */
-  async versionForCommand(sql: Sql, id: string): Promise<number | null> {
-    const rows = await sql.queryArrays(
-      `SELECT version FROM obligations WHERE id = ?${sql.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
-      [id],
-    );
-    return rows[0] ? intValue(rows[0][0]) : null;
-  },
-
   /**
    * Compare-and-set update: changes the row only if its version is still `expectedVersion`.
    * The agency changes only by TRANSFER. Given the row as it was (`before`), only the columns
@@ -299,6 +290,7 @@ export const ObligationRepository = {
    * in the caller's transaction. Returns the stored event with its hashes.
    */
   async appendEvent(sql: Sql, e: NewEvent, prevHash: string): Promise<EventRecord> {
+    const effectiveAt = new Date(e.effectiveAt).toISOString();
     const hash = eventHash({
       obligationId: e.obligationId,
       seq: e.seq,
@@ -306,8 +298,9 @@ export const ObligationRepository = {
       payload: e.payload,
       actor: e.actor,
       reason: e.reason,
-      effectiveAt: new Date(e.effectiveAt).toISOString(),
-      recordedAt: new Date(e.recordedAt).toISOString(),
+      effectiveAt,
+      recordedAt:
+        e.recordedAt === e.effectiveAt ? effectiveAt : new Date(e.recordedAt).toISOString(),
       machineVersion: e.machineVersion,
       prevHash,
     });

@@ -277,6 +277,50 @@ describeEachDatabase('command path', (dialect) => {
     expect(await eventCount(id)).toBe(1);
   });
 
+  it('a row changed by another writer since this service committed it is read again, never trusted', async () => {
+    const id = ids.SO_GTVT!;
+    const officer = officerOf('SO_GTVT');
+    // Committed through execute: the service remembers the row at version 2 (implementing).
+    await run({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: 'KH-GTVT' } });
+    // Another writer (here the same service inside a transaction it does not own, as the sweep
+    // does) moves it on: report_submitted at version 3, which the remembered row does not know.
+    await db.write((tx) =>
+      commands.executeIn(tx, {
+        obligationId: id,
+        type: 'SUBMIT_REPORT',
+        payload: { reportRef: 'BC-GTVT' },
+        caller: officer,
+      }),
+    );
+    // Refused by the remembered stage, accepted by the current one: the current one decides.
+    const aggregated = await run({ obligationId: id, type: 'AGGREGATE', payload: {} });
+    expect(aggregated).toMatchObject({ stage: 'aggregated', version: 4 });
+    // Accepted by the remembered stage, but the row moved (withdrawn at version 5): the
+    // compare-and-set finds another version and the command is judged on the current row.
+    await db.write((tx) =>
+      commands.executeIn(tx, {
+        obligationId: id,
+        type: 'WITHDRAW',
+        payload: { basis: 'QĐ thu hồi' },
+        caller: admin,
+      }),
+    );
+    const err = await rejection(
+      run({ obligationId: id, type: 'REPORT_TO_UBND', payload: { consolidatedReportRef: 'TH' } }),
+    );
+    expect(err.code).toBe('EVENT_NOT_ALLOWED');
+    expect(err.details).toMatchObject({ stage: 'withdrawn' });
+    const hist = await queries.history(id, aggregator);
+    expect(hist.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'OBLIGATION_OPENED'],
+      [2, 'START_IMPLEMENTATION'],
+      [3, 'SUBMIT_REPORT'],
+      [4, 'AGGREGATE'],
+      [5, 'WITHDRAW'],
+    ]);
+    for (let i = 1; i < hist.length; i++) expect(hist[i]!.prevHash).toBe(hist[i - 1]!.hash);
+  });
+
   it('an unknown obligation is NOT_FOUND', async () => {
     const err = await rejection(
       run({
