@@ -40,6 +40,7 @@ export async function openRaw(file: string, count: number): Promise<RawDb> {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON'); // as the engine's connection
+  db.pragma('temp_store = MEMORY'); // as well (it uses no temporary files or savepoints)
   await createSchema(db);
   const insertObligation = db.prepare(
     `INSERT INTO obligations (id, plan_id, year, agency_code, kind, stage, snapshot, version,

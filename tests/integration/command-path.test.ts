@@ -279,32 +279,28 @@ describeEachDatabase('command path', (dialect) => {
 
   it('a row changed by another writer since this service committed it is read again, never trusted', async () => {
     const id = ids.SO_GTVT!;
-    const officer = officerOf('SO_GTVT');
     // Committed through execute: the service remembers the row at version 2 (implementing).
     await run({ obligationId: id, type: 'START_IMPLEMENTATION', payload: { planRef: 'KH-GTVT' } });
     // Another writer (here the same service inside a transaction it does not own, as the sweep
     // does) moves it on: report_submitted at version 3, which the remembered row does not know.
-    await db.write((tx) =>
-      commands.executeIn(tx, {
-        obligationId: id,
-        type: 'SUBMIT_REPORT',
-        payload: { reportRef: 'BC-GTVT' },
-        caller: officer,
-      }),
-    );
+    const elsewhere = (cmd: Command) => db.write((tx) => commands.executeIn(tx, cmd));
+    await elsewhere({
+      obligationId: id,
+      type: 'SUBMIT_REPORT',
+      payload: { reportRef: 'BC-GTVT' },
+      caller: officerOf('SO_GTVT'),
+    });
     // Refused by the remembered stage, accepted by the current one: the current one decides.
     const aggregated = await run({ obligationId: id, type: 'AGGREGATE', payload: {} });
     expect(aggregated).toMatchObject({ stage: 'aggregated', version: 4 });
     // Accepted by the remembered stage, but the row moved (withdrawn at version 5): the
     // compare-and-set finds another version and the command is judged on the current row.
-    await db.write((tx) =>
-      commands.executeIn(tx, {
-        obligationId: id,
-        type: 'WITHDRAW',
-        payload: { basis: 'QĐ thu hồi' },
-        caller: admin,
-      }),
-    );
+    await elsewhere({
+      obligationId: id,
+      type: 'WITHDRAW',
+      payload: { basis: 'QĐ thu hồi' },
+      caller: admin,
+    });
     const err = await rejection(
       run({ obligationId: id, type: 'REPORT_TO_UBND', payload: { consolidatedReportRef: 'TH' } }),
     );
