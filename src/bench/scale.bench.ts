@@ -129,6 +129,7 @@ async function queryPlans(file: string): Promise<string[]> {
           []
         ),
         execute: async () => 0,
+        insertReturningId: async () => 0,
       };
       await ObligationRepository.list(
         recorder,
