@@ -3,8 +3,8 @@
  * cycle of 10,000 obligations, beside the server's empty route (`GET /api/health/live`: the same
  * Nest stack, no database, no token) measured in the same run:
  * - `GET /api/obligations/:id` (random obligations, as admin);
- * - `GET /api/obligations?planId=&year=&page=&pageSize=50` (random pages of the cycle; the
- *   default page size), and the same with pageSize=10;
+ * - `GET /api/obligations?planId=&year=&pageSize=50&after=…` (keyset pages from random positions
+ *   of the cycle; the default page size), and the same with pageSize=10;
  * - `POST /api/obligations/:id/events`, each request on a different obligation: every
  *   obligation's officer starts it, then submits, then the aggregator aggregates and reports.
  * The routes are measured in interleaved rounds (empty, detail, list, small list, post; ×5) and each ratio
@@ -185,13 +185,34 @@ async function main(): Promise<number> {
         headers: auth,
         setupRequest: (req) => ({ ...req, path: `/api/obligations/${pick(ids)}` }),
       });
+    // Keyset pages (`after`, the previous page's `nextCursor`) from random positions: the
+    // cursors of every page of the cycle are collected first by walking it once.
+    const listPath = `/api/obligations?planId=${BENCH_PLAN_ID}&year=${BENCH_YEAR}`;
+    const cursors = new Map<number, string[]>();
+    for (const size of [PAGE_SIZE, SMALL_PAGE]) {
+      const found: string[] = [];
+      let next: string | null = null;
+      do {
+        const after: string = next ? `&after=${encodeURIComponent(next)}` : '';
+        const page: { nextCursor: string | null } = await call(
+          url,
+          'GET',
+          `${listPath}&pageSize=${size}${after}`,
+          adminToken,
+          undefined,
+        );
+        next = page.nextCursor;
+        if (next) found.push(next);
+      } while (next);
+      cursors.set(size, found);
+    }
     const list = (d: number, size = PAGE_SIZE) =>
       segment(d, {
         method: 'GET',
         headers: auth,
         setupRequest: (req) => ({
           ...req,
-          path: `/api/obligations?planId=${BENCH_PLAN_ID}&year=${BENCH_YEAR}&page=${1 + Math.floor((Math.random() * ids.length) / size)}&pageSize=${size}`,
+          path: `${listPath}&pageSize=${size}&after=${encodeURIComponent(pick(cursors.get(size)!))}`,
         }),
       });
     // Distinct obligations: request k sends step ⌊k / n⌋ to obligation k mod n, so an
@@ -254,8 +275,12 @@ async function main(): Promise<number> {
     const emptyRps = seg.empty.map((x) => x.requests / x.seconds);
     emptyRoute = figures('empty route GET /api/health/live', seg.empty, emptyRps);
     routes.push(figures('GET /api/obligations/:id', seg.detail, emptyRps));
-    routes.push(figures(`GET /api/obligations?…&pageSize=${PAGE_SIZE}`, seg.list, emptyRps));
-    routes.push(figures(`GET /api/obligations?…&pageSize=${SMALL_PAGE}`, seg.small, emptyRps));
+    routes.push(
+      figures(`GET /api/obligations?…&pageSize=${PAGE_SIZE}&after=…`, seg.list, emptyRps),
+    );
+    routes.push(
+      figures(`GET /api/obligations?…&pageSize=${SMALL_PAGE}&after=…`, seg.small, emptyRps),
+    );
     routes.push(figures('POST /api/obligations/:id/events', seg.post, emptyRps));
 
     // Integrity: every step was sent once to every obligation, in order, and accepted.
