@@ -318,6 +318,8 @@ async function main(): Promise<number> {
     server = undefined;
   } catch (error) {
     problems.push(`benchmark aborted: ${(error as Error)?.stack ?? String(error)}`);
+    if (server)
+      problems.push(`server output (last 2,000 characters): ${server.output().slice(-2000)}`);
   } finally {
     if (server) await server.stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
