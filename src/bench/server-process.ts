@@ -97,13 +97,20 @@ export async function call<T>(
   body: unknown,
   expected: number[] = [200, 201],
 ): Promise<T> {
-  const res = await fetch(`${url}${route}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const send = () =>
+    fetch(`${url}${route}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  // A kept-alive connection idle for the server's keep-alive timeout (5 s) may be closed just as
+  // it is reused ("fetch failed"): a GET changes nothing, so it is sent once more.
+  const res = await send().catch((error: unknown) => {
+    if (method !== 'GET') throw error;
+    return send();
   });
   const text = await res.text();
   if (!expected.includes(res.status)) {
