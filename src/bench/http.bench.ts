@@ -13,7 +13,8 @@
  * the ratios, the list query's plan and the server's peak RSS. A benchmark, not a test: it
  * fails (exit 1) only when a request fails or the final stages are not what was sent.
  *
- * `npm run bench:http`. Overrides: BENCH_OBLIGATIONS, BENCH_ROUNDS, BENCH_SEGMENT (s per GET
+ * `npm run bench:http`. BENCH_SERVER_NODE_ARGS passes node options to the server (e.g.
+ * `--cpu-prof`). Overrides: BENCH_OBLIGATIONS, BENCH_ROUNDS, BENCH_SEGMENT (s per GET
  * segment), BENCH_CONNECTIONS.
  */
 import 'reflect-metadata';
@@ -124,16 +125,19 @@ async function main(): Promise<number> {
     const workflows = path.join(tmp, 'workflows');
     const dataDir = path.join(tmp, 'data');
     writeSyntheticPlan(workflows, OBLIGATIONS);
-    server = await startBenchServer({
-      NODE_ENV: 'production',
-      DONDOC_DATA_DIR: dataDir,
-      DONDOC_WORKFLOWS_DIR: workflows,
-      DONDOC_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      DONDOC_JWT_SECRET: JWT_SECRET,
-      DONDOC_CLOCK: 'virtual',
-      DONDOC_OPEN_CURRENT_CYCLE: 'false',
-      DONDOC_LOGIN_RATE_LIMIT: '1000',
-    });
+    server = await startBenchServer(
+      {
+        NODE_ENV: 'production',
+        DONDOC_DATA_DIR: dataDir,
+        DONDOC_WORKFLOWS_DIR: workflows,
+        DONDOC_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        DONDOC_JWT_SECRET: JWT_SECRET,
+        DONDOC_CLOCK: 'virtual',
+        DONDOC_OPEN_CURRENT_CYCLE: 'false',
+        DONDOC_LOGIN_RATE_LIMIT: '1000',
+      },
+      (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    );
     const { url } = server;
     const login = await call<{ accessToken: string }>(url, 'POST', '/api/auth/login', null, {
       username: 'admin',
