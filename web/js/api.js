@@ -147,8 +147,26 @@ export function messageFor(status, body, headers, options = {}) {
       const wait = headers?.get?.('Retry-After');
       return `Bạn đã thử quá nhiều lần; hãy chờ ${wait ? `${wait} giây` : 'một lát'} rồi thử lại.`;
     }
-    default:
+    default: {
+      const wait = headers?.get?.('Retry-After');
+      const retry = wait ? `hãy thử lại sau ${wait} giây` : 'hãy thử lại sau ít phút';
+      if (code === 'DATABASE_UNAVAILABLE') {
+        return `Tạm thời không kết nối được cơ sở dữ liệu; thao tác chưa được ghi nhận, ${retry}.`;
+      }
+      if (code === 'DATABASE_LOCKED') {
+        return `Cơ sở dữ liệu đang bận; thao tác chưa được ghi nhận, ${retry}.`;
+      }
+      if (code === 'DATABASE_READ_ONLY') {
+        return 'Cơ sở dữ liệu đang ở chế độ chỉ đọc: vẫn xem được nhưng chưa ghi được; hãy báo quản trị viên.';
+      }
+      if (code === 'DATABASE_FULL') {
+        return 'Bộ nhớ lưu trữ của máy chủ đã đầy: vẫn xem được nhưng chưa ghi được; hãy báo quản trị viên.';
+      }
+      if (code === 'SHUTTING_DOWN') {
+        return `Máy chủ đang khởi động lại; thao tác chưa được ghi nhận, ${retry}.`;
+      }
       if (status >= 500) return 'Máy chủ đang gặp sự cố; hãy thử lại sau ít phút.';
       return `Yêu cầu không thành công (mã ${status}).`;
+    }
   }
 }

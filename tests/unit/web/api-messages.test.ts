@@ -18,6 +18,22 @@ describe('web API error messages', () => {
     expect(api.messageFor(409, { code: 'IDEMPOTENCY_KEY_REUSED' })).toContain('nội dung khác');
   });
 
+  it('database faults say nothing was recorded, and when to retry or whom to tell', () => {
+    expect(
+      api.messageFor(503, { code: 'DATABASE_UNAVAILABLE' }, headers({ 'Retry-After': '5' })),
+    ).toBe(
+      'Tạm thời không kết nối được cơ sở dữ liệu; thao tác chưa được ghi nhận, hãy thử lại sau 5 giây.',
+    );
+    expect(api.messageFor(503, { code: 'DATABASE_LOCKED' }, headers({}))).toBe(
+      'Cơ sở dữ liệu đang bận; thao tác chưa được ghi nhận, hãy thử lại sau ít phút.',
+    );
+    expect(api.messageFor(503, { code: 'DATABASE_READ_ONLY' })).toContain('chỉ đọc');
+    expect(api.messageFor(507, { code: 'DATABASE_FULL' })).toContain('đã đầy');
+    expect(api.messageFor(500, { code: 'INTERNAL' })).toBe(
+      'Máy chủ đang gặp sự cố; hãy thử lại sau ít phút.',
+    );
+  });
+
   it('422 EVENT_NOT_ALLOWED names the stage and what may be done, in Vietnamese', () => {
     expect(
       api.messageFor(422, {
