@@ -4,9 +4,10 @@
  * empty route's in the same round: on a shared machine the background load drifts by 2× within a
  * minute, and adjacent segments see nearly the same drift.
  */
-import autocannon, { type Options, type Result } from 'autocannon';
+import autocannon, { type Options, type Request, type Result } from 'autocannon';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { STEPS } from './steps.js';
 
 export interface Segment {
   requests: number;
@@ -103,4 +104,40 @@ export function finish(file: string, results: unknown, problems: string[]): numb
   console.error('\nPROBLEMS:');
   for (const p of problems) console.error(`  - ${p}`);
   return 1;
+}
+
+/**
+ * The POST requests that take every obligation through its four lifecycle events, each request
+ * on a different obligation: request k sends step ⌊k / n⌋ to obligation k mod n, so an
+ * obligation's next step is sent only after every other obligation got this one. The officer
+ * (`officerTokens[i]`) starts and submits; the aggregator aggregates and reports to UBND.
+ * `total` is how many requests there are in all.
+ */
+export function lifecycleRequests(
+  ids: readonly string[],
+  officerTokens: readonly string[],
+  aggregatorToken: string,
+): { request: { method: 'POST'; setupRequest: (req: Request) => Request }; total: number } {
+  let k = 0;
+  return {
+    total: ids.length * STEPS.length,
+    request: {
+      method: 'POST',
+      setupRequest: (req) => {
+        const i = k % ids.length;
+        const s = Math.min(Math.floor(k / ids.length), STEPS.length - 1);
+        k += 1;
+        const step = STEPS[s]!;
+        return {
+          ...req,
+          path: `/api/obligations/${ids[i]}/events`,
+          headers: {
+            authorization: `Bearer ${s < 2 ? officerTokens[i] : aggregatorToken}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ type: step.type, payload: step.payload(i) }),
+        };
+      },
+    },
+  };
 }

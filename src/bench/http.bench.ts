@@ -40,6 +40,7 @@ import {
   runSegment,
   type RouteFigures,
   type Segment,
+  lifecycleRequests,
 } from './http-load.js';
 import { call, startBenchServer, type BenchServer } from './server-process.js';
 import { BENCH_PLAN_ID, BENCH_YEAR, writeSyntheticPlan } from './synthetic-plan.js';
@@ -219,35 +220,11 @@ async function main(): Promise<number> {
           path: `${listPath}&pageSize=${size}&after=${encodeURIComponent(pick(cursors.get(size)!))}`,
         }),
       });
-    // Distinct obligations: request k sends step ⌊k / n⌋ to obligation k mod n, so an
-    // obligation's next step is sent only after every other obligation got this one (the
-    // officer starts and submits, the aggregator aggregates and reports to UBND).
-    const steps = [
-      { type: 'START_IMPLEMENTATION', payload: (i: number) => ({ planRef: `KH-${i + 1}/2025` }) },
-      { type: 'SUBMIT_REPORT', payload: (i: number) => ({ reportRef: `BC-${i + 1}/2025` }) },
-      { type: 'AGGREGATE', payload: () => ({}) },
-      { type: 'REPORT_TO_UBND', payload: () => ({ consolidatedReportRef: 'BC-TH-01/2025' }) },
-    ];
-    const capacity = ids.length * steps.length;
-    let k = 0;
-    const postRequest = {
-      method: 'POST',
-      setupRequest: (req: Request): Request => {
-        const i = k % ids.length;
-        const s = Math.min(Math.floor(k / ids.length), steps.length - 1);
-        k += 1;
-        const step = steps[s]!;
-        return {
-          ...req,
-          path: `/api/obligations/${ids[i]}/events`,
-          headers: {
-            authorization: `Bearer ${s < 2 ? officerTokens[i] : aggregatorToken}`,
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({ type: step.type, payload: step.payload(i) }),
-        };
-      },
-    };
+    const { request: postRequest, total: capacity } = lifecycleRequests(
+      ids,
+      officerTokens,
+      aggregatorToken,
+    );
     // A POST segment sends at most what is left of the obligations' steps.
     const posts = (budget: number) =>
       runSegment({ url, connections: CONNECTIONS, amount: budget, requests: [postRequest] });

@@ -16,11 +16,11 @@
  * BENCH_ROUNDS (2), BENCH_PEER_MODE (memory | recover | both).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, printTable } from './http-load.js';
+import { finish, median, printTable } from './http-load.js';
 import { envInt, type PeerRunResult } from './peer/run-result.js';
 
 const OBLIGATIONS = envInt('BENCH_OBLIGATIONS', 2_000);
@@ -156,31 +156,21 @@ async function main(): Promise<number> {
   console.log(
     `load average (1 min) before ${loadBefore[0]!.toFixed(1)}, after ${loadAfter[0]!.toFixed(1)}; ${cpus().length} cores`,
   );
-  writeFileSync(
-    path.resolve('bench-results-peer.json'),
-    JSON.stringify(
-      {
-        generatedAt: new Date().toISOString(),
-        node: process.version,
-        cores: cpus().length,
-        loadAverage: { before: loadBefore, after: loadAfter },
-        obligations: OBLIGATIONS,
-        concurrency: CONCURRENCY,
-        runs,
-        ratios,
-        integrity: { ok: problems.length === 0, problems },
-      },
-      null,
-      2,
-    ) + '\n',
+  return finish(
+    'bench-results-peer.json',
+    {
+      generatedAt: new Date().toISOString(),
+      node: process.version,
+      cores: cpus().length,
+      loadAverage: { before: loadBefore, after: loadAfter },
+      obligations: OBLIGATIONS,
+      concurrency: CONCURRENCY,
+      runs,
+      ratios,
+      integrity: { ok: problems.length === 0, problems },
+    },
+    problems,
   );
-  console.log('results written to bench-results-peer.json');
-  if (problems.length) {
-    console.error('\nPROBLEMS:');
-    for (const p of problems) console.error(`  - ${p}`);
-    return 1;
-  }
-  return 0;
 }
 
 process.exitCode = await main();

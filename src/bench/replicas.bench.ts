@@ -13,9 +13,8 @@
  * BENCH_CONNECTIONS (48), BENCH_ROUNDS (1).
  */
 import 'reflect-metadata';
-import type { Request } from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -27,7 +26,14 @@ import {
   tokenSigner,
   userParams,
 } from './bench-users.js';
-import { percentile, printTable, runSegment, type Segment } from './http-load.js';
+import {
+  finish,
+  lifecycleRequests,
+  percentile,
+  printTable,
+  runSegment,
+  type Segment,
+} from './http-load.js';
 import { envInt } from './peer/run-result.js';
 import { call, startBenchServer, type BenchServer } from './server-process.js';
 import { agencyCode, BENCH_PLAN_ID, writeSyntheticPlan } from './synthetic-plan.js';
@@ -38,13 +44,6 @@ const ROUNDS = envInt('BENCH_ROUNDS', 1);
 const ADMIN_PASSWORD = 'bench-admin-password';
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdefghijklmnopqrstuv';
 const FIRST_YEAR = 2025;
-
-const STEPS = [
-  { type: 'START_IMPLEMENTATION', payload: (i: number) => ({ planRef: `KH-${i + 1}` }) },
-  { type: 'SUBMIT_REPORT', payload: (i: number) => ({ reportRef: `BC-${i + 1}` }) },
-  { type: 'AGGREGATE', payload: () => ({}) },
-  { type: 'REPORT_TO_UBND', payload: () => ({ consolidatedReportRef: 'BC-TH-01' }) },
-];
 
 const log = (msg: string) => console.log(`[bench:replicas] ${msg}`);
 
@@ -92,25 +91,7 @@ async function runOnce(
   const officerTokens = opened.obligations.map((o) => sign(officerFor(o.agencyCode)));
   const aggregatorToken = sign(BENCH_AGGREGATOR);
 
-  const total = ids.length * STEPS.length;
-  let k = 0;
-  const request = {
-    method: 'POST',
-    setupRequest: (req: Request): Request => {
-      const i = k % ids.length;
-      const s = Math.min(Math.floor(k / ids.length), STEPS.length - 1);
-      k += 1;
-      return {
-        ...req,
-        path: `/api/obligations/${ids[i]}/events`,
-        headers: {
-          authorization: `Bearer ${s < 2 ? officerTokens[i] : aggregatorToken}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ type: STEPS[s]!.type, payload: STEPS[s]!.payload(i) }),
-      };
-    },
-  };
+  const { request, total } = lifecycleRequests(ids, officerTokens, aggregatorToken);
   const started = performance.now();
   const segments: Segment[] = await Promise.all(
     Array.from({ length: targets }, (_, t) =>
@@ -266,31 +247,21 @@ async function main(): Promise<number> {
     `load average (1 min) before ${loadBefore[0]!.toFixed(1)}, after ${loadAfter[0]!.toFixed(1)}; ${cpus().length} cores shared by the servers, PostgreSQL and the load generator`,
   );
   console.log(`audit verify after the runs: ${JSON.stringify(verified)}`);
-  writeFileSync(
-    path.resolve('bench-results-replicas.json'),
-    JSON.stringify(
-      {
-        generatedAt: new Date().toISOString(),
-        node: process.version,
-        cores: cpus().length,
-        loadAverage: { before: loadBefore, after: loadAfter },
-        obligations: OBLIGATIONS,
-        connections: CONNECTIONS,
-        runs,
-        ratio3to1: one.length && three.length ? mean(three) / mean(one) : null,
-        integrity: { ok: problems.length === 0, problems },
-      },
-      null,
-      2,
-    ) + '\n',
+  return finish(
+    'bench-results-replicas.json',
+    {
+      generatedAt: new Date().toISOString(),
+      node: process.version,
+      cores: cpus().length,
+      loadAverage: { before: loadBefore, after: loadAfter },
+      obligations: OBLIGATIONS,
+      connections: CONNECTIONS,
+      runs,
+      ratio3to1: one.length && three.length ? mean(three) / mean(one) : null,
+      integrity: { ok: problems.length === 0, problems },
+    },
+    problems,
   );
-  console.log('results written to bench-results-replicas.json');
-  if (problems.length) {
-    console.error('\nPROBLEMS:');
-    for (const p of problems) console.error(`  - ${p}`);
-    return 1;
-  }
-  return 0;
 }
 
 process.exitCode = await main();
