@@ -32,6 +32,26 @@ export function agencyNameFor(plan: LoadedPlan, code: string, date: string): str
   return agencyNameOn(plan.registry, code, date) ?? plan.agencies.get(code)?.name ?? code;
 }
 
+const cycleNames = new WeakMap<LoadedPlan, Map<number, Map<string, string>>>();
+
+/**
+ * The name shown for an agency on its obligations of cycle `year`: `agencyNameFor` on the
+ * cycle's reference date, memoised per loaded plan (every obligation view asks for it; a reloaded
+ * plan is a new object with a fresh memo).
+ */
+export function agencyNameInCycle(plan: LoadedPlan, code: string, year: number): string {
+  let byYear = cycleNames.get(plan);
+  if (!byYear) cycleNames.set(plan, (byYear = new Map()));
+  let names = byYear.get(year);
+  if (!names) byYear.set(year, (names = new Map()));
+  let name = names.get(code);
+  if (name === undefined) {
+    name = agencyNameFor(plan, code, rosterReferenceDate(year));
+    names.set(code, name);
+  }
+  return name;
+}
+
 /**
  * The plan's aggregator agency on a civil date: `cycle.aggregator` resolved through the registry
  * (Sở NN&PTNT before 01/3/2025, Sở Nông nghiệp và Môi trường from then on). Null when the

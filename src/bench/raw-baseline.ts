@@ -3,10 +3,10 @@
  * migration's SQLite branch, run through a minimal QueryRunner), one transaction per transition:
  * BEGIN; SELECT the obligation; compare-and-set UPDATE; INSERT the event; COMMIT.
  */
-import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import type { QueryRunner } from 'typeorm';
 import { startObligation } from '../core/machine/obligation-engine.js';
+import { newObligationId } from '../obligations/obligation-id.js';
 import { InitialSchema1732800000000 } from '../database/migrations/1732800000000-initial-schema.js';
 import { BENCH_PLAN_ID, BENCH_YEAR, agencyCode } from './synthetic-plan.js';
 import { STEPS, type Timed } from './steps.js';
@@ -53,7 +53,7 @@ export async function openRaw(file: string, count: number): Promise<RawDb> {
   const snapshot = JSON.stringify({ value: 'plan_drafted', context: initialContext() });
   db.transaction(() => {
     for (let i = 1; i <= count; i++) {
-      const id = randomUUID();
+      const id = newObligationId(); // as the engine's cycle opening
       const code = agencyCode(i);
       ids.push(id);
       insertObligation.run(

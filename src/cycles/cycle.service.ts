@@ -2,7 +2,6 @@
  * Cycles: one per plan and year. Opening one creates an obligation per reporting agency of the
  * roster, with its first event, in one transaction; opening it again changes nothing.
  */
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
@@ -15,6 +14,7 @@ import {
   ObligationRepository,
   type ObligationRecord,
 } from '../obligations/obligation.repository.js';
+import { newObligationId } from '../obligations/obligation-id.js';
 import { toView, type Caller, type ObligationView } from '../obligations/obligation-view.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
 import { cycleRoster, describeRoster, type CycleRosterInfo } from '../agencies/plan-agencies.js';
@@ -77,7 +77,7 @@ export class CycleService {
       for (const agency of roster.entries) {
         const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
         const record: ObligationRecord = {
-          id: randomUUID(),
+          id: newObligationId(),
           planId,
           year,
           agencyCode: agency.code,

@@ -29,6 +29,7 @@ import {
 } from './obligation.repository.js';
 import { toView, type Caller, type ObligationView } from './obligation-view.js';
 import { CommittedRows, type CommandRow } from './committed-rows.js';
+import { isoInstant, parseInstant } from '../core/instant.js';
 
 export interface Command {
   obligationId: string;
@@ -250,7 +251,7 @@ export class CommandService {
     const event = {
       type,
       payload,
-      effectiveAt: new Date(effectiveAt).toISOString(),
+      effectiveAt: isoInstant(effectiveAt),
       actor: cmd.caller.name,
       ...(type === 'EXTEND_DEADLINE'
         ? {
@@ -284,7 +285,7 @@ export class CommandService {
       stage: next.stage,
       snapshot: next.snapshot,
       version: current.version + 1,
-      dueAt: Date.parse(next.context.dueAt),
+      dueAt: parseInstant(next.context.dueAt),
       updatedAt: now.getTime(),
     };
     return { plan, last, effectiveAt, event, next, updated };

@@ -1,6 +1,5 @@
 /** The API shape of an obligation (CONTRACT.md), computed from its row, its plan and `now`. */
-import { agencyNameFor } from '../agencies/plan-agencies.js';
-import { rosterReferenceDate } from '../core/agency/roster.js';
+import { agencyNameInCycle } from '../agencies/plan-agencies.js';
 import { describeDue, isDone } from '../core/deadline/obligation-status.js';
 import type { DueDerivation } from '../core/deadline/due-date.js';
 import { acceptedEvents } from '../core/machine/obligation-engine.js';
@@ -9,6 +8,7 @@ import type { EventType, Stage } from '../core/machine/obligation-events.js';
 import type { ObligationKind } from '../core/plan/plan.types.js';
 import type { LoadedPlan } from '../plans/plan-registry.service.js';
 import type { ObligationRecord } from './obligation.repository.js';
+import { isoInstant } from '../core/instant.js';
 
 export interface ObligationView {
   id: string;
@@ -48,18 +48,18 @@ export function toView(
     year: o.year,
     agencyCode: o.agencyCode,
     // The registry's name as of the cycle year (or the first one after, for a successor).
-    agencyName: agencyNameFor(plan, o.agencyCode, rosterReferenceDate(o.year)),
+    agencyName: agencyNameInCycle(plan, o.agencyCode, o.year),
     originAgencyCode: o.originAgencyCode,
     kind: o.kind,
     stage: o.stage,
     overdue: o.stage !== 'withdrawn' && !isDone(o.stage) && now.getTime() >= o.dueAt,
     escalationLevel: context.escalationLevel,
-    dueAt: new Date(o.dueAt).toISOString(),
+    dueAt: isoInstant(o.dueAt),
     dueDerivation: describeDue(plan.definition.cycle, o.year, context, plan.calendar),
     allowedEvents: accepted.filter((e) => eventDenial(caller, o.agencyCode, e) === null),
     version: o.version,
     machineVersion: o.machineVersion,
-    createdAt: new Date(o.createdAt).toISOString(),
-    updatedAt: new Date(o.updatedAt).toISOString(),
+    createdAt: isoInstant(o.createdAt),
+    updatedAt: isoInstant(o.updatedAt),
   };
 }

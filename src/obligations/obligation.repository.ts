@@ -7,6 +7,7 @@ import { LedgerRepository } from '../audit/ledger.repository.js';
 import { intValue, jsonValue, type Sql } from '../database/database.js';
 import type { CommandRow } from './committed-rows.js';
 import { seekCondition, SORT_COLUMNS, type SortKey } from './obligation-cursor.js';
+import { isoInstant } from '../core/instant.js';
 
 export interface ObligationRecord {
   id: string;
@@ -290,7 +291,7 @@ export const ObligationRepository = {
    * in the caller's transaction. Returns the stored event with its hashes.
    */
   async appendEvent(sql: Sql, e: NewEvent, prevHash: string): Promise<EventRecord> {
-    const effectiveAt = new Date(e.effectiveAt).toISOString();
+    const effectiveAt = isoInstant(e.effectiveAt);
     const hash = eventHash({
       obligationId: e.obligationId,
       seq: e.seq,
@@ -299,8 +300,7 @@ export const ObligationRepository = {
       actor: e.actor,
       reason: e.reason,
       effectiveAt,
-      recordedAt:
-        e.recordedAt === e.effectiveAt ? effectiveAt : new Date(e.recordedAt).toISOString(),
+      recordedAt: e.recordedAt === e.effectiveAt ? effectiveAt : isoInstant(e.recordedAt),
       machineVersion: e.machineVersion,
       prevHash,
     });
