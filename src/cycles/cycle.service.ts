@@ -74,8 +74,9 @@ export class CycleService {
       // The obligation exists from the start of its cycle year (or from now, for a future year),
       // so reports received on paper earlier in the year can still be recorded with their date.
       const effectiveAt = Math.min(now, startOfYear(year, plan.definition.cycle.timeZone));
+      // Every obligation of the cycle starts in the same state (the snapshot is only serialised).
+      const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
       for (const agency of roster.entries) {
-        const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
         const record: ObligationRecord = {
           id: newObligationId(),
           planId,

@@ -31,14 +31,14 @@ function toRow(r: Record<string, unknown>): TimerRow {
 }
 
 export const TimerRepository = {
+  /** The obligation's planned timers, in one statement (a cycle opening writes thousands). */
   async insertPlanned(sql: Sql, obligationId: string, timers: PlannedTimer[]): Promise<void> {
-    for (const t of timers) {
-      await sql.execute(
-        `INSERT INTO timers (obligation_id, kind, level, due_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (obligation_id, kind, level) DO NOTHING`,
-        [obligationId, t.kind, t.level, t.dueAt],
-      );
-    }
+    if (timers.length === 0) return;
+    await sql.execute(
+      `INSERT INTO timers (obligation_id, kind, level, due_at) VALUES ${timers.map(() => '(?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (obligation_id, kind, level) DO NOTHING`,
+      timers.flatMap((t) => [obligationId, t.kind, t.level, t.dueAt]),
+    );
   },
 
   async forObligation(sql: Sql, obligationId: string): Promise<TimerRow[]> {
