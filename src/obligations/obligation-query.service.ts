@@ -1,4 +1,5 @@
 /** Reads of obligations and their history. */
+import { hash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
 import type { Clock } from '../core/clock.js';
@@ -11,9 +12,12 @@ import {
   type EventRecord,
   type ObligationFilter,
   type ObligationRecord,
+  type ObligationStamp,
+  type PageRequest,
 } from './obligation.repository.js';
+import { ObligationViewCache } from './obligation-view-cache.js';
 import { encodeCursor, type SortKey } from './obligation-cursor.js';
-import { toView, type Caller, type ObligationView } from './obligation-view.js';
+import { isOverdue, toView, type Caller, type ObligationView } from './obligation-view.js';
 
 export interface HistoryEntry {
   seq: number;
@@ -60,8 +64,20 @@ export function toHistoryEntry(e: EventRecord): HistoryEntry {
   };
 }
 
+/** The rows of a page asked for by number or after a cursor. */
+function pageRequest(position: number | { after: SortKey }, pageSize: number): PageRequest {
+  return typeof position === 'number'
+    ? { offset: (position - 1) * pageSize, limit: pageSize }
+    : { after: position.after, limit: pageSize };
+}
+
 @Injectable()
 export class ObligationQueryService {
+  /** Remembered view texts of list pages (per process). */
+  private readonly views = new ObligationViewCache();
+  /** Part of every list ETag: a restart (perhaps with other plan files) never reuses one. */
+  private readonly bootId = randomUUID();
+
   constructor(
     private readonly db: Database,
     private readonly plans: PlanRegistry,
@@ -108,21 +124,13 @@ export class ObligationQueryService {
     pageSize: number,
     caller: Caller,
   ): Promise<ObligationPage> {
-    if (filter.planId !== undefined) this.plans.get(filter.planId);
-    if (caller.role === 'officer') {
-      // An officer sees only their own agency's obligations.
-      const denial = filter.agencyCode !== undefined ? readDenial(caller, filter.agencyCode) : null;
-      if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`);
-      filter = { ...filter, agencyCode: caller.agencyCode ?? '' };
-    }
+    const scoped = this.listScope(filter, caller);
     const now = this.clock.now();
     const result = await this.db.read((sql) =>
       ObligationRepository.list(
         sql,
-        { ...filter, now: now.getTime() },
-        typeof position === 'number'
-          ? { offset: (position - 1) * pageSize, limit: pageSize }
-          : { after: position.after, limit: pageSize },
+        { ...scoped, now: now.getTime() },
+        pageRequest(position, pageSize),
       ),
     );
     return {
@@ -132,6 +140,76 @@ export class ObligationQueryService {
       pageSize,
       nextCursor: result.next ? encodeCursor(result.next) : null,
     };
+  }
+
+  /**
+   * `list` as the JSON text of the page (byte for byte `JSON.stringify` of what `list` returns),
+   * joined from the views' remembered texts (ObligationViewCache): the page's rows are read
+   * without their snapshots, and only the views not remembered are read in full, built and
+   * serialised. With it a weak ETag of the page, from the views' keys.
+   */
+  async listJson(
+    filter: Omit<ObligationFilter, 'now'>,
+    position: number | { after: SortKey },
+    pageSize: number,
+    caller: Caller,
+  ): Promise<{ json: string; etag: string }> {
+    const scoped = this.listScope(filter, caller);
+    const now = this.clock.now();
+    const at = now.getTime();
+    const read = await this.db.read(async (sql) => {
+      const page = await ObligationRepository.listStamps(
+        sql,
+        { ...scoped, now: at },
+        pageRequest(position, pageSize),
+      );
+      const texts = page.items.map((o) => this.views.get(o, this.plans.get(o.planId), at, caller));
+      const missing = page.items.filter((_, i) => texts[i] === undefined).map((o) => o.id);
+      return { page, texts, rows: await ObligationRepository.findMany(sql, missing) };
+    });
+    const { page, texts } = read;
+    // What the ETag covers, besides the caller, the loaded plans and the page's tail: each row's
+    // identity and whether it is overdue now (all that a view depends on).
+    const mark = (o: ObligationStamp) =>
+      `${o.id}|${o.version}|${o.machineVersion}|${isOverdue(o, at) ? 1 : 0}`;
+    const marks = page.items.map(mark);
+    const rows = new Map(read.rows.map((o) => [o.id, o]));
+    const items = texts.map((text, i) => {
+      if (text !== undefined) return text;
+      // On PostgreSQL the row may have moved on between the two reads: its newer view is keyed
+      // by its own version.
+      const o = rows.get(page.items[i]!.id);
+      if (!o) throw new Error(`obligation ${page.items[i]!.id} vanished while listing`);
+      const plan = this.plans.get(o.planId);
+      const fresh = JSON.stringify(toView(o, plan, now, caller));
+      this.views.set(o, plan, at, caller, fresh);
+      marks[i] = mark(o);
+      return fresh;
+    });
+    const tail =
+      `"total":${JSON.stringify(page.total)},` +
+      `"page":${typeof position === 'number' ? position : null},"pageSize":${pageSize},` +
+      `"nextCursor":${JSON.stringify(page.next ? encodeCursor(page.next) : null)}}`;
+    return {
+      json: `{"items":[${items.join(',')}],${tail}`,
+      etag: `W/"${hash(
+        'sha1',
+        `${this.bootId}|${this.plans.generation}|${caller.role}|${caller.agencyCode ?? ''}\n${marks.join('\n')}\n${tail}`,
+        'base64url',
+      )}"`,
+    };
+  }
+
+  /** The filter a caller's list runs with: the plan must exist; an officer sees their agency only. */
+  private listScope(
+    filter: Omit<ObligationFilter, 'now'>,
+    caller: Caller,
+  ): Omit<ObligationFilter, 'now'> {
+    if (filter.planId !== undefined) this.plans.get(filter.planId);
+    if (caller.role !== 'officer') return filter;
+    const denial = filter.agencyCode !== undefined ? readDenial(caller, filter.agencyCode) : null;
+    if (denial) throw new DomainError(ErrorCode.FORBIDDEN, `Forbidden: ${denial}`);
+    return { ...filter, agencyCode: caller.agencyCode ?? '' };
   }
 
   async history(id: string, caller: Caller): Promise<HistoryEntry[]> {

@@ -34,6 +34,11 @@ export interface ObligationView {
 
 export type { Caller } from '../core/access/caller.js';
 
+/** Whether the obligation is late at `now`: open, its report not submitted, its due instant past. */
+export function isOverdue(o: Pick<ObligationRecord, 'stage' | 'dueAt'>, now: number): boolean {
+  return o.stage !== 'withdrawn' && !isDone(o.stage) && now >= o.dueAt;
+}
+
 export function toView(
   o: ObligationRecord,
   plan: LoadedPlan,
@@ -52,7 +57,7 @@ export function toView(
     originAgencyCode: o.originAgencyCode,
     kind: o.kind,
     stage: o.stage,
-    overdue: o.stage !== 'withdrawn' && !isDone(o.stage) && now.getTime() >= o.dueAt,
+    overdue: isOverdue(o, now.getTime()),
     escalationLevel: context.escalationLevel,
     dueAt: isoInstant(o.dueAt),
     dueDerivation: describeDue(plan.definition.cycle, o.year, context, plan.calendar),

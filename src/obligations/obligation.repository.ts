@@ -54,6 +54,41 @@ const PREFIXED_COLUMNS = OBLIGATION_COLUMNS.split(', ')
   .map((c) => `o.${c}`)
   .join(', ');
 
+/**
+ * What a list page reads of each obligation first: enough to place it in the page and to find
+ * its view in ObligationViewCache (whatever changes the view changes `version`); the full row,
+ * with its snapshot, is read only for the views not cached.
+ */
+export type ObligationStamp = Pick<
+  ObligationRecord,
+  | 'id'
+  | 'planId'
+  | 'year'
+  | 'agencyCode'
+  | 'originAgencyCode'
+  | 'stage'
+  | 'version'
+  | 'machineVersion'
+  | 'dueAt'
+>;
+
+const STAMP_COLUMNS =
+  'id, plan_id, year, agency_code, origin_agency_code, stage, version, machine_version, due_at';
+
+function toStamp(r: unknown[]): ObligationStamp {
+  return {
+    id: String(r[0]),
+    planId: String(r[1]),
+    year: intValue(r[2]),
+    agencyCode: String(r[3]),
+    originAgencyCode: String(r[4]),
+    stage: r[5] as Stage,
+    version: intValue(r[6]),
+    machineVersion: String(r[7]),
+    dueAt: intValue(r[8]),
+  };
+}
+
 function toObligation(row: Record<string, unknown>): ObligationRecord {
   return {
     id: String(row.id),
@@ -130,7 +165,81 @@ export interface PageRequest {
   count?: boolean;
 }
 
-export function sortKeyOf(o: ObligationRecord): SortKey {
+/** A page of rows of some shape, with the sort key to continue after (see `list`). */
+export interface RowPage<T> {
+  items: T[];
+  total: number | null;
+  next: SortKey | null;
+}
+
+/**
+ * The statements of `list` and `listStamps`: the count (when asked for) and the page of rows,
+ * `columns` of each read as an array and turned into a `T` by `toItem`.
+ */
+async function listPage<T extends Parameters<typeof sortKeyOf>[0]>(
+  sql: Sql,
+  filter: ObligationFilter,
+  page: PageRequest,
+  columns: string,
+  toItem: (row: unknown[]) => T,
+): Promise<RowPage<T>> {
+  const { clause, params } = where(filter);
+  let total: number | null = null;
+  if (page.count ?? page.after === undefined) {
+    const totalRows = await sql.query<{ n: unknown }>(
+      `SELECT COUNT(*) AS n FROM obligations ${clause}`,
+      params,
+    );
+    total = intValue(totalRows[0]?.n ?? 0);
+  }
+  let seek = '';
+  const seekParams: unknown[] = [];
+  if (page.after !== undefined) {
+    const c = seekCondition(page.after, {
+      plan_id: filter.planId,
+      year: filter.year,
+      agency_code: filter.agencyCode,
+    });
+    seek = `${clause ? `${clause} AND` : 'WHERE'} ${c.sql}`;
+    seekParams.push(...c.params);
+  }
+  const offset = page.after === undefined ? (page.offset ?? 0) : 0;
+  const rows = await sql.queryArrays(
+    `SELECT ${columns} FROM obligations ${seek || clause}
+     ORDER BY ${SORT_COLUMNS.join(', ')} LIMIT ? OFFSET ?`,
+    [...params, ...seekParams, page.limit + 1, offset],
+  );
+  const items = rows.slice(0, page.limit).map(toItem);
+  const last = items[items.length - 1];
+  return {
+    items,
+    total,
+    next: rows.length > page.limit && last ? sortKeyOf(last) : null,
+  };
+}
+
+/** An obligations row read as an array of OBLIGATION_COLUMNS. */
+function obligationOfArray(r: unknown[]): ObligationRecord {
+  return {
+    id: String(r[0]),
+    planId: String(r[1]),
+    year: intValue(r[2]),
+    agencyCode: String(r[3]),
+    originAgencyCode: String(r[4]),
+    kind: r[5] as ObligationKind,
+    stage: r[6] as Stage,
+    snapshot: jsonValue<PersistedSnapshot>(r[7]),
+    version: intValue(r[8]),
+    machineVersion: String(r[9]),
+    dueAt: intValue(r[10]),
+    createdAt: intValue(r[11]),
+    updatedAt: intValue(r[12]),
+  };
+}
+
+export function sortKeyOf(
+  o: Pick<ObligationRecord, 'planId' | 'year' | 'agencyCode' | 'originAgencyCode'>,
+): SortKey {
   return [o.planId, o.year, o.agencyCode, o.originAgencyCode];
 }
 
@@ -190,21 +299,7 @@ export const ObligationRepository = {
     const r = rows[0];
     if (!r) return null;
     return {
-      obligation: {
-        id: String(r[0]),
-        planId: String(r[1]),
-        year: intValue(r[2]),
-        agencyCode: String(r[3]),
-        originAgencyCode: String(r[4]),
-        kind: r[5] as ObligationKind,
-        stage: r[6] as Stage,
-        snapshot: jsonValue<PersistedSnapshot>(r[7]),
-        version: intValue(r[8]),
-        machineVersion: String(r[9]),
-        dueAt: intValue(r[10]),
-        createdAt: intValue(r[11]),
-        updatedAt: intValue(r[12]),
-      },
+      obligation: obligationOfArray(r),
       last: r[14] == null ? null : { effectiveAt: intValue(r[13]), hash: String(r[14]) },
     };
   },
@@ -246,44 +341,27 @@ export const ObligationRepository = {
    * filter (`count`, default: only without `after`, since the count reads all of them); null when
    * not counted.
    */
-  async list(
+  list(sql: Sql, filter: ObligationFilter, page: PageRequest): Promise<RowPage<ObligationRecord>> {
+    return listPage(sql, filter, page, OBLIGATION_COLUMNS, obligationOfArray);
+  },
+
+  /** `list`, reading only each row's stamp (no snapshot): see ObligationStamp. */
+  listStamps(
     sql: Sql,
     filter: ObligationFilter,
     page: PageRequest,
-  ): Promise<{ items: ObligationRecord[]; total: number | null; next: SortKey | null }> {
-    const { clause, params } = where(filter);
-    let total: number | null = null;
-    if (page.count ?? page.after === undefined) {
-      const totalRows = await sql.query<{ n: unknown }>(
-        `SELECT COUNT(*) AS n FROM obligations ${clause}`,
-        params,
-      );
-      total = intValue(totalRows[0]?.n ?? 0);
-    }
-    let seek = '';
-    const seekParams: unknown[] = [];
-    if (page.after !== undefined) {
-      const c = seekCondition(page.after, {
-        plan_id: filter.planId,
-        year: filter.year,
-        agency_code: filter.agencyCode,
-      });
-      seek = `${clause ? `${clause} AND` : 'WHERE'} ${c.sql}`;
-      seekParams.push(...c.params);
-    }
-    const offset = page.after === undefined ? (page.offset ?? 0) : 0;
-    const rows = await sql.query(
-      `SELECT ${OBLIGATION_COLUMNS} FROM obligations ${seek || clause}
-       ORDER BY ${SORT_COLUMNS.join(', ')} LIMIT ? OFFSET ?`,
-      [...params, ...seekParams, page.limit + 1, offset],
+  ): Promise<RowPage<ObligationStamp>> {
+    return listPage(sql, filter, page, STAMP_COLUMNS, toStamp);
+  },
+
+  /** The obligations with these ids (in no particular order; unknown ids are left out). */
+  async findMany(sql: Sql, ids: readonly string[]): Promise<ObligationRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await sql.queryArrays(
+      `SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      [...ids],
     );
-    const items = rows.slice(0, page.limit).map(toObligation);
-    const last = items[items.length - 1];
-    return {
-      items,
-      total,
-      next: rows.length > page.limit && last ? sortKeyOf(last) : null,
-    };
+    return rows.map(obligationOfArray);
   },
 
   /**

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { CurrentCaller } from '../common/caller.js';
 import { ValidationError } from '../core/errors.js';
 import { CommandService } from './command.service.js';
@@ -16,9 +17,15 @@ export class ObligationsController {
     private readonly queries: ObligationQueryService,
   ) {}
 
+  /** The page's JSON is joined from remembered view texts (ObligationQueryService.listJson). */
   @Get()
-  list(@Query() q: ListObligationsQuery, @CurrentCaller() caller: Caller) {
-    return this.queries.list(
+  @ApiOkResponse({ description: '{ items: [Obligation], total, page, pageSize, nextCursor }' })
+  async list(
+    @Query() q: ListObligationsQuery,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    const { json, etag } = await this.queries.listJson(
       {
         planId: q.planId,
         year: q.year,
@@ -30,6 +37,11 @@ export class ObligationsController {
       q.pageSize ?? 50,
       caller,
     );
+    // Set before Express sends: it then neither hashes the body for an ETag nor guesses the type
+    // (a 304 still answers a matching If-None-Match).
+    res.setHeader('ETag', etag);
+    res.type('application/json');
+    return json;
   }
 
   /** `page` (default 1) or `after` (a cursor), not both. */

@@ -75,6 +75,8 @@ function agenciesWithSuccessors(
 @Injectable()
 export class PlanRegistry {
   private readonly plans = new Map<string, LoadedPlan>();
+  /** How many times the plans were loaded (part of cached views' ETags). */
+  private loads = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -124,6 +126,7 @@ export class PlanRegistry {
       throw new AggregateDefinitionError([...calendarErrors, ...registryErrors]);
     }
     this.plans.clear();
+    this.loads += 1;
     for (const definition of definitions) {
       const registry =
         definition.agencyRegistry === null ? null : this.registries.get(definition.agencyRegistry);
@@ -135,6 +138,11 @@ export class PlanRegistry {
         calendar: this.calendar,
       });
     }
+  }
+
+  /** Changes every time the plans are loaded. */
+  get generation(): number {
+    return this.loads;
   }
 
   list(): LoadedPlan[] {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import express from 'express';
 import helmet from 'helmet';
 import { PACKAGE_ROOT } from '../config/app-config.js';
 
@@ -44,14 +45,24 @@ export function securityHeaders(): RequestHandler {
 }
 
 /**
- * Serves `web/` at `/` (index.html for `/`). Requests under `/api` never reach the files, so an
- * unknown API path still gets the JSON 404 of the error filter.
+ * Serves `web/` at `/` (index.html for `/`). Requests under `/api` (and `/metrics`) never reach
+ * the files: they skip the static middleware, which would otherwise look for each of them on disk
+ * (an `fs.stat` per API request) before passing it on, and an unknown API path still gets the
+ * JSON 404 of the error filter.
  */
 export function serveWebInterface(app: NestExpressApplication): void {
-  app.useStaticAssets(WEB_ROOT, {
+  const files = express.static(WEB_ROOT, {
     index: 'index.html',
     // Revalidate on every load (ETag): a new release is picked up without a stale module graph.
     maxAge: 0,
     setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
   });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    isApiPath(req.path) ? next() : files(req, res, next),
+  );
+}
+
+/** `/api`, `/api/…` and `/metrics`: the server's own routes, never files. */
+export function isApiPath(p: string): boolean {
+  return p === '/api' || p.startsWith('/api/') || p === '/metrics';
 }

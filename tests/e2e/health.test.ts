@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { Database } from '../../src/database/database.js';
 import { LifecycleService } from '../../src/health/lifecycle.service.js';
+import { isApiPath } from '../../src/web/web-interface.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { createTestHttpApp, type TestHarness } from '../support/test-app.js';
 
@@ -28,6 +29,19 @@ describeEachDatabase('health, readiness and draining', (dialect) => {
       status: 'ok',
       database: dialect,
     });
+  });
+
+  it('serves the web interface at / and never looks for API paths among its files', async () => {
+    const page = await http().get('/').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    // A file of web/ under an API path is not served: the API answers (JSON 404).
+    const miss = await http().get('/api/index.html').expect(404);
+    expect(miss.body).toMatchObject({ statusCode: 404 });
+    expect(isApiPath('/api')).toBe(true);
+    expect(isApiPath('/api/obligations')).toBe(true);
+    expect(isApiPath('/metrics')).toBe(true);
+    expect(isApiPath('/apis.js')).toBe(false);
+    expect(isApiPath('/index.html')).toBe(false);
   });
 
   it('is not ready when a migration this version expects has not run', async () => {

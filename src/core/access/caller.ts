@@ -49,6 +49,16 @@ export function eventDenial(caller: Caller, agencyCode: string, type: EventType)
   return null;
 }
 
+/**
+ * What `eventDenial` looks at of the caller for obligations of `agencyCode`: two callers with the
+ * same audience get the same answers for every event (the role, and for an officer whether the
+ * obligation is their own agency's). Keys cached views that list `allowedEvents`.
+ */
+export function eventAudience(caller: Caller, agencyCode: string): string {
+  if (caller.role !== 'officer') return caller.role;
+  return caller.agencyCode === agencyCode ? 'officer:own' : 'officer:other';
+}
+
 /** Whether the caller may read obligations of `agencyCode`; null, or why not. */
 export function readDenial(caller: Caller, agencyCode: string): string | null {
   if (caller.role === 'officer' && caller.agencyCode !== agencyCode) {

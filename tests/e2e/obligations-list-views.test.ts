@@ -1,0 +1,161 @@
+/**
+ * GET /api/obligations joins each page from remembered view texts (ObligationViewCache). What a
+ * user sees must not depend on that: every item is exactly the obligation's view as
+ * GET /api/obligations/:id gives it now, for each role, after a command, after the deadline
+ * passes; and the page's ETag changes exactly when its content does (304 otherwise).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { ObligationViewCache } from '../../src/obligations/obligation-view-cache.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { loginAll, seedUsers, type TestUsername } from '../support/http-auth.js';
+import { createTestHttpApp, TEST_NOW, type TestHarness } from '../support/test-app.js';
+
+const PLAN = 'thanh-hoa-nq46';
+const LIST = `/api/obligations?planId=${PLAN}&year=2025&pageSize=50`;
+
+interface View {
+  id: string;
+  stage: string;
+  overdue: boolean;
+  version: number;
+  allowedEvents: string[];
+}
+
+describeEachDatabase('GET /api/obligations: pages joined from remembered views', (dialect) => {
+  let h: TestHarness<NestExpressApplication>;
+  let http: ReturnType<typeof request>;
+  let tok: Record<TestUsername, string>;
+
+  const list = (user: TestUsername, path = LIST) =>
+    http.get(path).set('Authorization', `Bearer ${tok[user]}`).expect(200);
+  const detail = async (user: TestUsername, id: string) =>
+    (
+      await http
+        .get(`/api/obligations/${id}`)
+        .set('Authorization', `Bearer ${tok[user]}`)
+        .expect(200)
+    ).body as View;
+
+  /** Every item of the page equals the detail view, fetched after the page. */
+  const expectFresh = async (user: TestUsername, path = LIST) => {
+    const res = await list(user, path);
+    expect(res.headers['content-type']).toMatch(/^application\/json; charset=utf-8/);
+    const items = res.body.items as View[];
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items) expect(item).toEqual(await detail(user, item.id));
+    return res;
+  };
+
+  beforeAll(async () => {
+    h = await createTestHttpApp(dialect);
+    http = request(h.app.getHttpServer());
+    await seedUsers(h.app);
+    tok = await loginAll(http);
+    await http
+      .post(`/api/plans/${PLAN}/cycles`)
+      .set('Authorization', `Bearer ${tok.admin}`)
+      .send({ year: 2025 })
+      .expect(201);
+  });
+  afterAll(async () => h?.close());
+
+  it('gives every role the same items as the detail route, twice (the second from memory)', async () => {
+    for (const user of ['admin', 'tonghop.snn', 'lanhdao.ubnd', 'kiemtoan'] as const) {
+      await expectFresh(user);
+      await expectFresh(user);
+    }
+    // An officer's allowedEvents differ from the admin's for the same obligation.
+    const mine = await expectFresh('canbo.snn', `/api/obligations?agency=SO_NNPTNT`);
+    const asAdmin = (await list('admin', `/api/obligations?agency=SO_NNPTNT`)).body.items as View[];
+    expect((mine.body.items as View[])[0]!.allowedEvents).toContain('START_IMPLEMENTATION');
+    expect(asAdmin[0]!.allowedEvents).not.toContain('START_IMPLEMENTATION');
+  });
+
+  it('shows a command at once, and the page ETag changes with it (304 while unchanged)', async () => {
+    const before = await list('admin');
+    const etag = before.headers.etag as string;
+    expect(etag).toMatch(/^W\/".+"$/);
+    await http
+      .get(LIST)
+      .set('Authorization', `Bearer ${tok.admin}`)
+      .set('If-None-Match', etag)
+      .expect(304);
+    const [owner] = (await list('canbo.snn', `/api/obligations?agency=SO_NNPTNT&year=2025`)).body
+      .items as View[];
+    await http
+      .post(`/api/obligations/${owner!.id}/events`)
+      .set('Authorization', `Bearer ${tok['canbo.snn']}`)
+      .send({ type: 'START_IMPLEMENTATION', payload: { planRef: '01/KH-SNN' } })
+      .expect(200);
+    const after = await expectFresh('admin');
+    const moved = (after.body.items as View[]).find((o) => o.id === owner!.id)!;
+    expect(moved).toMatchObject({ stage: 'implementing', version: 2 });
+    expect(after.headers.etag).not.toBe(etag);
+    await http
+      .get(LIST)
+      .set('Authorization', `Bearer ${tok.admin}`)
+      .set('If-None-Match', etag)
+      .expect(200);
+  });
+
+  it('turns overdue when the deadline passes, with a new ETag', async () => {
+    const before = await list('admin');
+    expect((before.body.items as View[]).every((o) => o.overdue === false)).toBe(true);
+    h.clock.set(new Date('2025-11-20T03:00:00.000Z'));
+    tok = await loginAll(http); // the earlier tokens expired meanwhile
+    try {
+      const after = await expectFresh('admin');
+      const open = (after.body.items as View[]).filter((o) => o.stage !== 'report_submitted');
+      expect(open.length).toBeGreaterThan(0);
+      expect(open.every((o) => o.overdue)).toBe(true);
+      expect(after.headers.etag).not.toBe(before.headers.etag);
+    } finally {
+      h.clock.set(TEST_NOW);
+      tok = await loginAll(http);
+    }
+  });
+
+  it('the ETag differs between callers who see different allowedEvents', async () => {
+    const path = `/api/obligations?agency=SO_NNPTNT`;
+    const officer = await list('canbo.snn', path);
+    const admin = await list('admin', path);
+    expect(officer.headers.etag).not.toBe(admin.headers.etag);
+  });
+});
+
+describe('ObligationViewCache', () => {
+  const plan = {} as never;
+  const caller = { name: 'a', role: 'admin', agencyCode: null, system: false } as const;
+  const stamp = (id: string, version = 1) => ({
+    id,
+    planId: 'p',
+    year: 2025,
+    agencyCode: 'A',
+    originAgencyCode: 'A',
+    stage: 'plan_drafted' as const,
+    version,
+    machineVersion: 'm@1',
+    dueAt: 1000,
+  });
+
+  it('answers only for the same version, plan, audience and overdue state', () => {
+    const cache = new ObligationViewCache(10);
+    cache.set(stamp('x'), plan, 0, caller, 'text');
+    expect(cache.get(stamp('x'), plan, 0, caller)).toBe('text');
+    expect(cache.get(stamp('x', 2), plan, 0, caller)).toBeUndefined();
+    expect(cache.get(stamp('x'), {} as never, 0, caller)).toBeUndefined();
+    expect(cache.get(stamp('x'), plan, 2000, caller)).toBeUndefined(); // overdue now
+    const officer = { ...caller, role: 'officer', agencyCode: 'A' } as const;
+    expect(cache.get(stamp('x'), plan, 0, officer)).toBeUndefined();
+  });
+
+  it('holds at most its bound, dropping the oldest', () => {
+    const cache = new ObligationViewCache(10);
+    for (let i = 0; i < 25; i++) cache.set(stamp(`o${i}`), plan, 0, caller, `t${i}`);
+    expect(cache.size).toBeLessThanOrEqual(10);
+    expect(cache.get(stamp('o24'), plan, 0, caller)).toBe('t24');
+    expect(cache.get(stamp('o0'), plan, 0, caller)).toBeUndefined();
+  });
+});
