@@ -5,6 +5,9 @@
  * concurrency 1 (no batching) on a smaller sample. A benchmark, not a test: it fails (exit 1)
  * only when the integrity checks fail, never because of speed.
  *
+ * The engine checkpoints the WAL on a worker thread (SqliteCheckpointer); a row with SQLite's
+ * inline checkpoints, as raw runs them, is printed beside it.
+ *
  * Run with `npm run bench`. Figures are printed and written to ./bench-results.json.
  * Optional overrides for quick runs: BENCH_OBLIGATIONS, BENCH_CONCURRENCY, BENCH_C1_OBLIGATIONS.
  */
@@ -137,7 +140,27 @@ async function main(): Promise<number> {
     problems.push(...(await verifyEngine(engine, 'engine')));
     await engine.app.close();
     engine = undefined;
+
+    // 4. The same at high concurrency with SQLite's inline checkpoints, as raw has them (for
+    // comparison: the engine's default runs them on a worker thread).
+    const inlineDir = path.join(tmp, 'workflows-inline');
+    writeSyntheticPlan(inlineDir, OBLIGATIONS);
+    engine = await timedSetup(`engine, inline checkpoints: cycle opened (${OBLIGATIONS})`, () =>
+      openEngine(path.join(tmp, 'engine-inline'), inlineDir, { sqliteCheckpoints: 'inline' }),
+    );
+    gc();
+    const inline = await drive(engine, engine.ids, CONCURRENCY);
+    problems.push(...errorProblems('engine, inline checkpoints', inline));
+    problems.push(...(await verifyEngine(engine, 'engine, inline checkpoints')));
+    await engine.app.close();
+    engine = undefined;
+
     row(`engine, concurrency ${CONCURRENCY}`, hot, hot.units / hot.batches);
+    row(
+      `engine, concurrency ${CONCURRENCY}, inline checkpoints`,
+      inline,
+      inline.units / inline.batches,
+    );
     row(`engine, concurrency 1 (${C1_OBLIGATIONS} obl.)`, c1, c1.units / c1.batches);
   } catch (error) {
     problems.push(`benchmark aborted: ${(error as Error)?.stack ?? String(error)}`);

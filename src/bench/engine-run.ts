@@ -5,7 +5,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
-import { loadConfig } from '../config/app-config.js';
+import { loadConfig, type AppConfig } from '../config/app-config.js';
 import { CycleService } from '../cycles/cycle.service.js';
 import { Database } from '../database/database.js';
 import { SqliteDatabase } from '../database/sqlite-database.js';
@@ -45,7 +45,11 @@ export interface Engine {
   agencyOf: Map<string, string>;
 }
 
-export async function openEngine(dataDir: string, workflowsDir: string): Promise<Engine> {
+export async function openEngine(
+  dataDir: string,
+  workflowsDir: string,
+  overrides: Partial<AppConfig> = {},
+): Promise<Engine> {
   const config = {
     ...loadConfig({}),
     dataDir,
@@ -53,6 +57,7 @@ export async function openEngine(dataDir: string, workflowsDir: string): Promise
     workflowsDir,
     openCurrentCycleAtStart: false,
     adminPassword: 'bench-admin-password',
+    ...overrides,
   };
   const app = await NestFactory.createApplicationContext(
     AppModule.register(config, { scheduler: false }),

@@ -50,6 +50,12 @@ export interface AppConfig {
   metricsToken: string | null;
   /** How long a graceful shutdown may take before the process exits anyway, milliseconds. */
   shutdownTimeoutMs: number;
+  /**
+   * SQLite only: where the write-ahead log is checkpointed into the database. `background`: on a
+   * worker thread, off the writer's commits; `inline`: in the COMMIT that crosses 1,000 pages
+   * (SQLite's default).
+   */
+  sqliteCheckpoints: 'background' | 'inline';
 }
 
 const port = z
@@ -139,6 +145,9 @@ const schema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{32,}$/, 'expected at least 32 visible ASCII characters')
     .optional(),
+  DONDOC_SQLITE_CHECKPOINTS: z
+    .enum(['background', 'inline'], { message: 'expected "background" or "inline"' })
+    .optional(),
   DONDOC_SHUTDOWN_TIMEOUT: z
     .string()
     .regex(/^\d+$/, 'expected a whole number of seconds')
@@ -189,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     verifyWorkers: v.DONDOC_VERIFY_WORKERS ?? Math.min(4, availableParallelism()),
     metricsToken: v.DONDOC_METRICS_TOKEN ?? null,
     shutdownTimeoutMs: (v.DONDOC_SHUTDOWN_TIMEOUT ?? 30) * 1000,
+    sqliteCheckpoints: v.DONDOC_SQLITE_CHECKPOINTS ?? 'background',
   };
 }
 

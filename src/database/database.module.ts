@@ -1,4 +1,11 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { Database } from './database.js';
 import { dialectOf, openDataSource } from './data-source.js';
@@ -8,7 +15,13 @@ import { SqliteDatabase } from './sqlite-database.js';
 /** Opens the database chosen by the configuration, migrating it, and closes it on shutdown. */
 export async function createDatabase(config: AppConfig): Promise<Database> {
   const ds = await openDataSource(config);
-  return dialectOf(ds) === 'postgres' ? new PostgresDatabase(ds) : new SqliteDatabase(ds);
+  if (dialectOf(ds) === 'postgres') return new PostgresDatabase(ds);
+  const db = new SqliteDatabase(ds);
+  if (config.sqliteCheckpoints === 'background') {
+    const logger = new Logger('SqliteCheckpointer');
+    await db.checkpointInBackground((message) => logger.warn(message));
+  }
+  return db;
 }
 
 @Injectable()

@@ -13,6 +13,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
 import { asDatabaseFault } from './database-fault.js';
 import { Database, type Sql } from './database.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 interface Job {
   kind: 'read' | 'write';
@@ -33,6 +34,7 @@ export class SqliteDatabase extends Database {
   private readonly queue: Job[] = [];
   private draining = false;
   private closed = false;
+  private checkpointer: SqliteCheckpointer | null = null;
   /** Figures for the benchmark: batches committed and units in them. */
   readonly stats = { batches: 0, units: 0 };
   /** Optional observer (metrics), told the size of each committed batch; must not throw. */
@@ -66,9 +68,24 @@ export class SqliteDatabase extends Database {
     return this.queue.length;
   }
 
+  /**
+   * Moves WAL checkpoints to a worker thread (SqliteCheckpointer); without it, SQLite checkpoints
+   * inline, in the COMMIT that takes the log past 1,000 pages.
+   */
+  async checkpointInBackground(warn: (message: string) => void): Promise<void> {
+    if (this.closed || this.checkpointer) return;
+    this.checkpointer = await SqliteCheckpointer.start(this.connection, warn);
+  }
+
+  /** Whether WAL checkpoints run on the worker thread now. */
+  get checkpointsInBackground(): boolean {
+    return this.checkpointer?.background ?? false;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.draining || this.queue.length) await new Promise((r) => setImmediate(r));
+    await this.checkpointer?.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
@@ -194,6 +211,7 @@ export class SqliteDatabase extends Database {
       for (const job of batch) job.reject(asDatabaseFault(failed.get(job) ?? fault));
       return;
     }
+    this.checkpointer?.committed();
     this.stats.batches += 1;
     this.stats.units += batch.length;
     this.onBatchCommitted?.(batch.length);
