@@ -56,7 +56,12 @@ export interface AppConfig {
    * (SQLite's default).
    */
   sqliteCheckpoints: 'background' | 'inline';
+  /** Obligations whose list-view texts are remembered per process (0: none; about 1 KB each). */
+  viewCacheObligations: number;
 }
+
+/** Default of DONDOC_VIEW_CACHE: about 20 MB of list-view texts. */
+export const VIEW_CACHE_OBLIGATIONS = 20_000;
 
 const port = z
   .string()
@@ -145,6 +150,12 @@ const schema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{32,}$/, 'expected at least 32 visible ASCII characters')
     .optional(),
+  DONDOC_VIEW_CACHE: z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number of obligations')
+    .transform(Number)
+    .refine((n) => n <= 1_000_000, 'expected 0 to 1000000 obligations')
+    .optional(),
   DONDOC_SQLITE_CHECKPOINTS: z
     .enum(['background', 'inline'], { message: 'expected "background" or "inline"' })
     .optional(),
@@ -199,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: v.DONDOC_METRICS_TOKEN ?? null,
     shutdownTimeoutMs: (v.DONDOC_SHUTDOWN_TIMEOUT ?? 30) * 1000,
     sqliteCheckpoints: v.DONDOC_SQLITE_CHECKPOINTS ?? 'background',
+    viewCacheObligations: v.DONDOC_VIEW_CACHE ?? VIEW_CACHE_OBLIGATIONS,
   };
 }
 

@@ -2,6 +2,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK } from '../clock/clocks.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { Clock } from '../core/clock.js';
 import { readDenial } from '../core/access/caller.js';
 import { DomainError, ErrorCode } from '../core/errors.js';
@@ -74,7 +75,7 @@ function pageRequest(position: number | { after: SortKey }, pageSize: number): P
 @Injectable()
 export class ObligationQueryService {
   /** Remembered view texts of list pages (per process). */
-  private readonly views = new ObligationViewCache();
+  private readonly views: ObligationViewCache;
   /** Part of every list ETag: a restart (perhaps with other plan files) never reuses one. */
   private readonly bootId = randomUUID();
 
@@ -82,7 +83,10 @@ export class ObligationQueryService {
     private readonly db: Database,
     private readonly plans: PlanRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.views = new ObligationViewCache(config.viewCacheObligations);
+  }
 
   /** Loads an obligation the caller may read: NOT_FOUND, or FORBIDDEN for another agency's. */
   private async readable(sql: Sql, id: string, caller: Caller): Promise<ObligationRecord> {

@@ -7,17 +7,15 @@
  * audience (`allowedEvents`). So a remembered text is always the text `toView` would give now,
  * and a page is joined from texts instead of building and serialising 50 views.
  *
- * Bounded: texts of at most `maxObligations` obligations (about 1 KB each); when full, the
- * oldest tenth goes. Per process: nothing to invalidate across replicas, since what a lookup
- * matches never changes meaning.
+ * Bounded: texts of at most `maxObligations` obligations (about 1 KB each; DONDOC_VIEW_CACHE,
+ * 0 turns it off); when full, the oldest tenth goes. Per process: nothing to invalidate across
+ * replicas, since what a lookup matches never changes meaning.
  */
 import { eventAudience } from '../core/access/caller.js';
 import type { LoadedPlan } from '../plans/plan-registry.service.js';
 import type { ObligationStamp } from './obligation.repository.js';
 import { isOverdue, type Caller } from './obligation-view.js';
-
-/** Default bound: about 20 MB of views. */
-export const VIEW_CACHE_OBLIGATIONS = 20_000;
+import { VIEW_CACHE_OBLIGATIONS } from '../config/app-config.js';
 
 /** The texts of one obligation at one version, under one loaded plan, by variant. */
 interface Entry {

@@ -125,6 +125,37 @@ describeEachDatabase('GET /api/obligations: pages joined from remembered views',
   });
 });
 
+describe('GET /api/obligations with DONDOC_VIEW_CACHE=0', () => {
+  it('builds every view afresh and gives the same page', async () => {
+    const h = await createTestHttpApp('sqlite', { viewCacheObligations: 0 });
+    try {
+      const http = request(h.app.getHttpServer());
+      await seedUsers(h.app);
+      const tok = await loginAll(http);
+      await http
+        .post(`/api/plans/${PLAN}/cycles`)
+        .set('Authorization', `Bearer ${tok.admin}`)
+        .send({ year: 2025 })
+        .expect(201);
+      const page = async () =>
+        (await http.get(LIST).set('Authorization', `Bearer ${tok.admin}`).expect(200)).body as {
+          items: View[];
+        };
+      const first = await page();
+      expect(first.items.length).toBeGreaterThan(0);
+      expect(await page()).toEqual(first);
+      const [one] = first.items;
+      const detail = await http
+        .get(`/api/obligations/${one!.id}`)
+        .set('Authorization', `Bearer ${tok.admin}`)
+        .expect(200);
+      expect(one).toEqual(detail.body);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('ObligationViewCache', () => {
   const plan = {} as never;
   const caller = { name: 'a', role: 'admin', agencyCode: null, system: false } as const;
@@ -149,6 +180,13 @@ describe('ObligationViewCache', () => {
     expect(cache.get(stamp('x'), plan, 2000, caller)).toBeUndefined(); // overdue now
     const officer = { ...caller, role: 'officer', agencyCode: 'A' } as const;
     expect(cache.get(stamp('x'), plan, 0, officer)).toBeUndefined();
+  });
+
+  it('remembers nothing when its bound is 0 (DONDOC_VIEW_CACHE=0)', () => {
+    const cache = new ObligationViewCache(0);
+    cache.set(stamp('x'), plan, 0, caller, 'text');
+    expect(cache.get(stamp('x'), plan, 0, caller)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 
   it('holds at most its bound, dropping the oldest', () => {
