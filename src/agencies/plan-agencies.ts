@@ -32,22 +32,34 @@ export function agencyNameFor(plan: LoadedPlan, code: string, date: string): str
   return agencyNameOn(plan.registry, code, date) ?? plan.agencies.get(code)?.name ?? code;
 }
 
-const cycleNames = new WeakMap<LoadedPlan, Map<number, Map<string, string>>>();
+/** Most names `agencyNameInCycle` remembers per loaded plan (a plan may have many cycles). */
+const CYCLE_NAMES_MAX = 10_000;
+
+const cycleNames = new WeakMap<
+  LoadedPlan,
+  { size: number; byYear: Map<number, Map<string, string>> }
+>();
 
 /**
  * The name shown for an agency on its obligations of cycle `year`: `agencyNameFor` on the
  * cycle's reference date, memoised per loaded plan (every obligation view asks for it; a reloaded
- * plan is a new object with a fresh memo).
+ * plan is a new object with a fresh memo) for at most CYCLE_NAMES_MAX agency-years.
  */
 export function agencyNameInCycle(plan: LoadedPlan, code: string, year: number): string {
-  let byYear = cycleNames.get(plan);
-  if (!byYear) cycleNames.set(plan, (byYear = new Map()));
-  let names = byYear.get(year);
-  if (!names) byYear.set(year, (names = new Map()));
-  let name = names.get(code);
+  let memo = cycleNames.get(plan);
+  if (!memo) cycleNames.set(plan, (memo = { size: 0, byYear: new Map() }));
+  let names = memo.byYear.get(year);
+  let name = names?.get(code);
   if (name === undefined) {
     name = agencyNameFor(plan, code, rosterReferenceDate(year));
+    if (memo.size >= CYCLE_NAMES_MAX) {
+      memo.byYear.clear();
+      memo.size = 0;
+      names = undefined;
+    }
+    if (!names) memo.byYear.set(year, (names = new Map()));
     names.set(code, name);
+    memo.size += 1;
   }
   return name;
 }

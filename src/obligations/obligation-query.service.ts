@@ -13,7 +13,6 @@ import {
   type EventRecord,
   type ObligationFilter,
   type ObligationRecord,
-  type ObligationStamp,
   type PageRequest,
 } from './obligation.repository.js';
 import { ObligationViewCache } from './obligation-view-cache.js';
@@ -65,6 +64,14 @@ export function toHistoryEntry(e: EventRecord): HistoryEntry {
   };
 }
 
+/** Below this recent share of misses a list reads the rows' stamps first (see listJson). */
+const STAMPS_FIRST_BELOW = 0.2;
+
+/** A row listed a moment ago and gone now: obligations are never deleted, so this is a bug. */
+function lost(id: string): never {
+  throw new Error(`obligation ${id} vanished while listing`);
+}
+
 /** The rows of a page asked for by number or after a cursor. */
 function pageRequest(position: number | { after: SortKey }, pageSize: number): PageRequest {
   return typeof position === 'number'
@@ -78,6 +85,8 @@ export class ObligationQueryService {
   private readonly views: ObligationViewCache;
   /** Part of every list ETag: a restart (perhaps with other plan files) never reuses one. */
   private readonly bootId = randomUUID();
+  /** Recent share of list rows whose view was not remembered (a moving average). */
+  private missShare = 1;
 
   constructor(
     private readonly db: Database,
@@ -148,9 +157,9 @@ export class ObligationQueryService {
 
   /**
    * `list` as the JSON text of the page (byte for byte `JSON.stringify` of what `list` returns),
-   * joined from the views' remembered texts (ObligationViewCache): the page's rows are read
-   * without their snapshots, and only the views not remembered are read in full, built and
-   * serialised. With it a weak ETag of the page, from the views' keys.
+   * joined from the views' remembered texts (ObligationViewCache): the page's rows are read as
+   * arrays, and only the rows whose view is not remembered are decoded in full (their snapshots
+   * parsed), built and serialised. With it a weak ETag of the page, from the rows' identities.
    */
   async listJson(
     filter: Omit<ObligationFilter, 'now'>,
@@ -161,35 +170,52 @@ export class ObligationQueryService {
     const scoped = this.listScope(filter, caller);
     const now = this.clock.now();
     const at = now.getTime();
+    // Two ways to read the page, the same answer: while most views are remembered, the rows'
+    // stamps only (no snapshots) and then the few missing rows in full; otherwise every row in
+    // full, decoding only those whose view is missing. Chosen by the recent share of misses.
+    const stampsFirst = this.missShare < STAMPS_FIRST_BELOW;
     const read = await this.db.read(async (sql) => {
-      const page = await ObligationRepository.listStamps(
-        sql,
-        { ...scoped, now: at },
-        pageRequest(position, pageSize),
+      const request = pageRequest(position, pageSize);
+      const filterNow = { ...scoped, now: at };
+      if (!stampsFirst) {
+        const rows = await ObligationRepository.listRows(sql, filterNow, request);
+        return { page: rows, texts: rows.items.map(() => undefined) };
+      }
+      const stamps = await ObligationRepository.listStamps(sql, filterNow, request);
+      const texts = stamps.items.map((o) =>
+        this.views.get(o, this.plans.get(o.planId), at, caller),
       );
-      const texts = page.items.map((o) => this.views.get(o, this.plans.get(o.planId), at, caller));
-      const missing = page.items.filter((_, i) => texts[i] === undefined).map((o) => o.id);
-      return { page, texts, rows: await ObligationRepository.findMany(sql, missing) };
+      const missing = stamps.items.filter((_, i) => texts[i] === undefined).map((o) => o.id);
+      const full = new Map(
+        (await ObligationRepository.findMany(sql, missing)).map((o) => [o.id, o]),
+      );
+      const items = stamps.items.map((o) => {
+        const found = full.get(o.id);
+        // On PostgreSQL a row may have moved on between the two reads: its newer view is built
+        // and keyed by its own version.
+        return found ? { ...found, record: () => found } : { ...o, record: () => lost(o.id) };
+      });
+      return { page: { ...stamps, items }, texts };
     });
     const { page, texts } = read;
-    // What the ETag covers, besides the caller, the loaded plans and the page's tail: each row's
-    // identity and whether it is overdue now (all that a view depends on).
-    const mark = (o: ObligationStamp) =>
-      `${o.id}|${o.version}|${o.machineVersion}|${isOverdue(o, at) ? 1 : 0}`;
-    const marks = page.items.map(mark);
-    const rows = new Map(read.rows.map((o) => [o.id, o]));
-    const items = texts.map((text, i) => {
-      if (text !== undefined) return text;
-      // On PostgreSQL the row may have moved on between the two reads: its newer view is keyed
-      // by its own version.
-      const o = rows.get(page.items[i]!.id);
-      if (!o) throw new Error(`obligation ${page.items[i]!.id} vanished while listing`);
-      const plan = this.plans.get(o.planId);
-      const fresh = JSON.stringify(toView(o, plan, now, caller));
-      this.views.set(o, plan, at, caller, fresh);
-      marks[i] = mark(o);
+    let misses = 0;
+    const items = page.items.map((row, i) => {
+      const plan = this.plans.get(row.planId);
+      const remembered =
+        texts[i] ?? (stampsFirst ? undefined : this.views.get(row, plan, at, caller));
+      if (remembered !== undefined) return remembered;
+      misses += 1;
+      const fresh = JSON.stringify(toView(row.record(), plan, now, caller));
+      this.views.set(row, plan, at, caller, fresh);
       return fresh;
     });
+    if (page.items.length > 0)
+      this.missShare = 0.9 * this.missShare + (0.1 * misses) / page.items.length;
+    // What the ETag covers, besides the caller, the loaded plans and the page's tail: each row's
+    // identity and whether it is overdue now (all that a view depends on).
+    const marks = page.items.map(
+      (o) => `${o.id}|${o.version}|${o.machineVersion}|${isOverdue(o, at) ? 1 : 0}`,
+    );
     const tail =
       `"total":${JSON.stringify(page.total)},` +
       `"page":${typeof position === 'number' ? position : null},"pageSize":${pageSize},` +

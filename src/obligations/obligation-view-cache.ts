@@ -7,7 +7,7 @@
  * audience (`allowedEvents`). So a remembered text is always the text `toView` would give now,
  * and a page is joined from texts instead of building and serialising 50 views.
  *
- * Bounded: texts of at most `maxObligations` obligations (about 1 KB each; DONDOC_VIEW_CACHE,
+ * Bounded: texts of at most `maxObligations` obligations (about 1.6 KB each; DONDOC_VIEW_CACHE,
  * 0 turns it off); when full, the oldest tenth goes. Per process: nothing to invalidate across
  * replicas, since what a lookup matches never changes meaning.
  */
@@ -17,21 +17,28 @@ import type { ObligationStamp } from './obligation.repository.js';
 import { isOverdue, type Caller } from './obligation-view.js';
 import { VIEW_CACHE_OBLIGATIONS } from '../config/app-config.js';
 
-/** The texts of one obligation at one version, under one loaded plan, by variant. */
+/** The text of one obligation at one version, under one loaded plan, for one variant. */
 interface Entry {
   version: number;
   machineVersion: string;
   plan: LoadedPlan;
-  texts: Map<string, string>;
+  variant: string;
+  text: string;
 }
 
-/** Which text of an obligation's entry: its event audience and whether it is overdue now. */
+/** Which text of an obligation: its event audience and whether it is overdue now. */
 function variantOf(o: ObligationStamp, now: number, caller: Caller): string {
   return `${eventAudience(caller, o.agencyCode)}|${isOverdue(o, now) ? 1 : 0}`;
 }
 
 export class ObligationViewCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Obligations whose view was built once and not remembered (ids only): a text is remembered
+   * the second time it is built. Pages read once each (an export, a crawl, random access over
+   * a million rows) then leave the remembered texts alone instead of churning them.
+   */
+  private readonly seen = new Set<string>();
   /** Lookups answered and not (for the tests). */
   readonly stats = { hits: 0, misses: 0 };
 
@@ -44,33 +51,43 @@ export class ObligationViewCache {
       entry &&
       entry.version === o.version &&
       entry.machineVersion === o.machineVersion &&
-      entry.plan === plan
-        ? entry.texts.get(variantOf(o, now, caller))
+      entry.plan === plan &&
+      entry.variant === variantOf(o, now, caller)
+        ? entry.text
         : undefined;
     if (text === undefined) this.stats.misses += 1;
     else this.stats.hits += 1;
     return text;
   }
 
-  /** Remembers `text` as the view of `o` (its full row) under `plan`, at `now`, for `caller`. */
+  /**
+   * Offers `text` as the view of `o` (its full row) under `plan`, at `now`, for `caller`: kept
+   * if the obligation is remembered already or was offered before (the newest variant wins).
+   */
   set(o: ObligationStamp, plan: LoadedPlan, now: number, caller: Caller, text: string): void {
     if (this.maxObligations <= 0) return;
-    let entry = this.entries.get(o.id);
-    if (
-      !entry ||
-      entry.version !== o.version ||
-      entry.machineVersion !== o.machineVersion ||
-      entry.plan !== plan
-    ) {
-      // An older version's texts are never asked for again (versions only grow).
-      if (!entry && this.entries.size >= this.maxObligations) this.evict();
-      entry = { version: o.version, machineVersion: o.machineVersion, plan, texts: new Map() };
+    const entry: Entry = {
+      version: o.version,
+      machineVersion: o.machineVersion,
+      plan,
+      variant: variantOf(o, now, caller),
+      text,
+    };
+    if (this.entries.has(o.id)) {
       this.entries.set(o.id, entry);
+      return;
     }
-    entry.texts.set(variantOf(o, now, caller), text);
+    if (!this.seen.has(o.id)) {
+      if (this.seen.size >= this.maxObligations) this.seen.clear();
+      this.seen.add(o.id);
+      return;
+    }
+    this.seen.delete(o.id);
+    if (this.entries.size >= this.maxObligations) this.evict();
+    this.entries.set(o.id, entry);
   }
 
-  /** Obligations with remembered texts. */
+  /** Obligations with a remembered text. */
   get size(): number {
     return this.entries.size;
   }

@@ -55,9 +55,8 @@ const PREFIXED_COLUMNS = OBLIGATION_COLUMNS.split(', ')
   .join(', ');
 
 /**
- * What a list page reads of each obligation first: enough to place it in the page and to find
- * its view in ObligationViewCache (whatever changes the view changes `version`); the full row,
- * with its snapshot, is read only for the views not cached.
+ * What a list page needs of each obligation to find its view in ObligationViewCache (whatever
+ * changes the view changes `version`).
  */
 export type ObligationStamp = Pick<
   ObligationRecord,
@@ -72,6 +71,15 @@ export type ObligationStamp = Pick<
   | 'dueAt'
 >;
 
+/**
+ * A list row read as an array: its stamp decoded, the rest (the snapshot above all) decoded only
+ * by `record()`, for the views not cached.
+ */
+export interface ListedRow extends ObligationStamp {
+  record(): ObligationRecord;
+}
+
+/** The stamp's columns alone: no snapshot to read (see `listStamps`). */
 const STAMP_COLUMNS =
   'id, plan_id, year, agency_code, origin_agency_code, stage, version, machine_version, due_at';
 
@@ -86,6 +94,21 @@ function toStamp(r: unknown[]): ObligationStamp {
     version: intValue(r[6]),
     machineVersion: String(r[7]),
     dueAt: intValue(r[8]),
+  };
+}
+
+function toListedRow(r: unknown[]): ListedRow {
+  return {
+    id: String(r[0]),
+    planId: String(r[1]),
+    year: intValue(r[2]),
+    agencyCode: String(r[3]),
+    originAgencyCode: String(r[4]),
+    stage: r[6] as Stage,
+    version: intValue(r[8]),
+    machineVersion: String(r[9]),
+    dueAt: intValue(r[10]),
+    record: () => obligationOfArray(r),
   };
 }
 
@@ -173,7 +196,7 @@ export interface RowPage<T> {
 }
 
 /**
- * The statements of `list` and `listStamps`: the count (when asked for) and the page of rows,
+ * The statements of `list`, `listRows` and `listStamps`: the count (when asked for) and the page of rows,
  * `columns` of each read as an array and turned into a `T` by `toItem`.
  */
 async function listPage<T extends Parameters<typeof sortKeyOf>[0]>(
@@ -345,7 +368,12 @@ export const ObligationRepository = {
     return listPage(sql, filter, page, OBLIGATION_COLUMNS, obligationOfArray);
   },
 
-  /** `list`, reading only each row's stamp (no snapshot): see ObligationStamp. */
+  /** `list`, each row decoded only as far as its stamp until `record()` is asked for. */
+  listRows(sql: Sql, filter: ObligationFilter, page: PageRequest): Promise<RowPage<ListedRow>> {
+    return listPage(sql, filter, page, OBLIGATION_COLUMNS, toListedRow);
+  },
+
+  /** `list`, reading only each row's stamp (cheaper when most views are cached). */
   listStamps(
     sql: Sql,
     filter: ObligationFilter,

@@ -54,7 +54,7 @@ describe('configuration from the environment', () => {
   });
 
   it('list-view cache: a whole number of obligations up to 1,000,000, 0 turns it off', () => {
-    expect(loadConfig({}).viewCacheObligations).toBe(20_000);
+    expect(loadConfig({}).viewCacheObligations).toBe(10_000);
     expect(loadConfig({ DONDOC_VIEW_CACHE: '0' }).viewCacheObligations).toBe(0);
     expect(problems({ DONDOC_VIEW_CACHE: 'lots' })[0]!.message).toContain('whole number');
     expect(problems({ DONDOC_VIEW_CACHE: '1000001' })[0]!.message).toContain('0 to 1000000');
