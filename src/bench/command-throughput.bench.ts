@@ -15,6 +15,7 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { AppConfig } from '../config/app-config.js';
 import { drive, openEngine, verifyEngine, type DriveResult, type Engine } from './engine-run.js';
 import { openRaw, runRaw, verifyRaw } from './raw-baseline.js';
 import { STEPS, type Timed } from './steps.js';
@@ -126,34 +127,31 @@ async function main(): Promise<number> {
     await aux.app.close();
     aux = undefined;
 
-    // 3. Engine at high concurrency on a fresh database holding exactly the benchmark's cycle.
-    const workflows = path.join(tmp, 'workflows');
-    writeSyntheticPlan(workflows, OBLIGATIONS);
-    engine = await timedSetup(`engine: plan loaded, cycle opened (${OBLIGATIONS})`, () =>
-      openEngine(path.join(tmp, 'engine'), workflows),
-    );
-    if (engine.ids.length !== OBLIGATIONS)
-      problems.push(`engine: cycle opened ${engine.ids.length} obligations, not ${OBLIGATIONS}`);
-    gc();
-    const hot = await drive(engine, engine.ids, CONCURRENCY);
-    problems.push(...errorProblems('engine', hot));
-    problems.push(...(await verifyEngine(engine, 'engine')));
-    await engine.app.close();
-    engine = undefined;
-
-    // 4. The same at high concurrency with SQLite's inline checkpoints, as raw has them (for
-    // comparison: the engine's default runs them on a worker thread).
-    const inlineDir = path.join(tmp, 'workflows-inline');
-    writeSyntheticPlan(inlineDir, OBLIGATIONS);
-    engine = await timedSetup(`engine, inline checkpoints: cycle opened (${OBLIGATIONS})`, () =>
-      openEngine(path.join(tmp, 'engine-inline'), inlineDir, { sqliteCheckpoints: 'inline' }),
-    );
-    gc();
-    const inline = await drive(engine, engine.ids, CONCURRENCY);
-    problems.push(...errorProblems('engine, inline checkpoints', inline));
-    problems.push(...(await verifyEngine(engine, 'engine, inline checkpoints')));
-    await engine.app.close();
-    engine = undefined;
+    // 3. Engine at high concurrency on a fresh database holding exactly the benchmark's cycle;
+    // 4. the same with SQLite's inline checkpoints, as raw has them (for comparison: the engine's
+    // default runs them on a worker thread).
+    const hotRun = async (label: string, name: string, overrides: Partial<AppConfig> = {}) => {
+      const workflows = path.join(tmp, `workflows-${name}`);
+      writeSyntheticPlan(workflows, OBLIGATIONS);
+      engine = await timedSetup(`${label}: plan loaded, cycle opened (${OBLIGATIONS})`, () =>
+        openEngine(path.join(tmp, name), workflows, overrides),
+      );
+      if (engine.ids.length !== OBLIGATIONS)
+        problems.push(
+          `${label}: cycle opened ${engine.ids.length} obligations, not ${OBLIGATIONS}`,
+        );
+      gc();
+      const result = await drive(engine, engine.ids, CONCURRENCY);
+      problems.push(...errorProblems(label, result));
+      problems.push(...(await verifyEngine(engine, label)));
+      await engine.app.close();
+      engine = undefined;
+      return result;
+    };
+    const hot = await hotRun('engine', 'engine');
+    const inline = await hotRun('engine, inline checkpoints', 'engine-inline', {
+      sqliteCheckpoints: 'inline',
+    });
 
     row(`engine, concurrency ${CONCURRENCY}`, hot, hot.units / hot.batches);
     row(

@@ -120,6 +120,10 @@ export class SqliteCheckpointer {
       }
     });
     worker.on('error', (error) => this.fallBack(`checkpoints back inline: ${error.message}`));
+    worker.on('exit', (code) => {
+      if (this.worker === worker)
+        this.fallBack(`checkpoints back inline: the worker exited (${code})`);
+    });
     this.worker = worker;
     this.connection.pragma(`wal_autocheckpoint = ${SAFETY_PAGES}`);
   }

@@ -83,33 +83,28 @@ export interface ListedRow extends ObligationStamp {
 const STAMP_COLUMNS =
   'id, plan_id, year, agency_code, origin_agency_code, stage, version, machine_version, due_at';
 
-function toStamp(r: unknown[]): ObligationStamp {
+/** Where each stamp field is in a row read as an array: of STAMP_COLUMNS, of OBLIGATION_COLUMNS. */
+const STAMP_AT = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
+const FULL_AT = [0, 1, 2, 3, 4, 6, 8, 9, 10] as const;
+
+function stampOf(r: unknown[], at: readonly number[]): ObligationStamp {
   return {
-    id: String(r[0]),
-    planId: String(r[1]),
-    year: intValue(r[2]),
-    agencyCode: String(r[3]),
-    originAgencyCode: String(r[4]),
-    stage: r[5] as Stage,
-    version: intValue(r[6]),
-    machineVersion: String(r[7]),
-    dueAt: intValue(r[8]),
+    id: String(r[at[0]!]),
+    planId: String(r[at[1]!]),
+    year: intValue(r[at[2]!]),
+    agencyCode: String(r[at[3]!]),
+    originAgencyCode: String(r[at[4]!]),
+    stage: r[at[5]!] as Stage,
+    version: intValue(r[at[6]!]),
+    machineVersion: String(r[at[7]!]),
+    dueAt: intValue(r[at[8]!]),
   };
 }
 
+const toStamp = (r: unknown[]): ObligationStamp => stampOf(r, STAMP_AT);
+
 function toListedRow(r: unknown[]): ListedRow {
-  return {
-    id: String(r[0]),
-    planId: String(r[1]),
-    year: intValue(r[2]),
-    agencyCode: String(r[3]),
-    originAgencyCode: String(r[4]),
-    stage: r[6] as Stage,
-    version: intValue(r[8]),
-    machineVersion: String(r[9]),
-    dueAt: intValue(r[10]),
-    record: () => obligationOfArray(r),
-  };
+  return { ...stampOf(r, FULL_AT), record: () => obligationOfArray(r) };
 }
 
 function toObligation(row: Record<string, unknown>): ObligationRecord {

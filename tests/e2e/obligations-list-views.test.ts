@@ -108,6 +108,33 @@ describeEachDatabase('GET /api/obligations: pages joined from remembered views',
       .expect(200);
   });
 
+  it('reads stamps first once most views are remembered, with the same answers', async () => {
+    const queries = h.app.get(ObligationQueryService) as unknown as { missShare: number };
+    for (let i = 0; i < 40 && queries.missShare >= 0.2; i++) await list('admin');
+    expect(queries.missShare).toBeLessThan(0.2);
+    await expectFresh('admin');
+    // A command between two pages: its row is read in full again and shown as it is now.
+    const [owner] = (await list('canbo.snn', `/api/obligations?agency=SO_NNPTNT&year=2025`)).body
+      .items as View[];
+    if (owner!.stage === 'plan_drafted') {
+      await http
+        .post(`/api/obligations/${owner!.id}/events`)
+        .set('Authorization', `Bearer ${tok['canbo.snn']}`)
+        .send({ type: 'START_IMPLEMENTATION', payload: { planRef: '02/KH-SNN' } })
+        .expect(200);
+    }
+    await http
+      .post(`/api/obligations/${owner!.id}/events`)
+      .set('Authorization', `Bearer ${tok['canbo.snn']}`)
+      .send({ type: 'SUBMIT_REPORT', payload: { reportRef: '05/BC-SNN' } })
+      .expect(200);
+    const after = await expectFresh('admin');
+    expect((after.body.items as View[]).find((o) => o.id === owner!.id)).toMatchObject({
+      stage: 'report_submitted',
+    });
+    expect(queries.missShare).toBeLessThan(0.5);
+  });
+
   it('turns overdue when the deadline passes, with a new ETag', async () => {
     const before = await list('admin');
     expect((before.body.items as View[]).every((o) => o.overdue === false)).toBe(true);

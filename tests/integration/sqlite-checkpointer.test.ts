@@ -82,6 +82,22 @@ describe('SQLite checkpoints on a worker thread', () => {
     file.close();
   });
 
+  it('goes back to inline checkpoints when the worker stops on its own', async () => {
+    const dir = fresh();
+    const db = new SqliteDatabase(await openDataSource({ dataDir: dir, databaseUrl: null }));
+    const warnings: string[] = [];
+    await db.checkpointInBackground((m) => warnings.push(m));
+    const checkpointer = (db as unknown as { checkpointer: SqliteCheckpointer }).checkpointer;
+    await (
+      checkpointer as unknown as { worker: { terminate(): Promise<number> } }
+    ).worker.terminate();
+    await until(() => !db.checkpointsInBackground);
+    expect(warnings).toEqual([expect.stringMatching(/checkpoints back inline: the worker exited/)]);
+    expect(connectionOf(db).pragma('wal_autocheckpoint', { simple: true })).toBe(INLINE_PAGES);
+    await writeRows(db, 100);
+    await db.close();
+  });
+
   it('keeps every acknowledged write when the process is killed', () => {
     const dir = fresh();
     // A child process writes with background checkpoints, reports, and is killed mid-run.
