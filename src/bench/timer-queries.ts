@@ -196,14 +196,14 @@ export async function engineLookup(
   return { seconds, rows, calls };
 }
 
-/** The same loop on a raw better-sqlite3 connection with the SQL `text` (now, now, limit). */
+/** The same loop on a raw better-sqlite3 connection: the SQL `text` with `params` (whose limit is `batch`). */
 export function rawLookup(
   db: BetterSqlite3.Database,
   text: string,
-  now: number,
+  params: unknown[],
   batch: number,
 ): LookupRun {
-  const stmt = db.prepare<[number, number, number, number], { id: number }>(text);
+  const stmt = db.prepare<unknown[], { id: number }>(text);
   const hide = db.prepare(HIDE);
   let seconds = 0;
   let rows = 0;
@@ -211,7 +211,7 @@ export function rawLookup(
   try {
     for (;;) {
       const start = performance.now();
-      const due = stmt.all(now, now, Number.MAX_SAFE_INTEGER, batch);
+      const due = stmt.all(...params);
       seconds += (performance.now() - start) / 1000;
       calls += 1;
       rows += due.length;

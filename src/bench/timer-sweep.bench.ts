@@ -191,7 +191,9 @@ async function proposedFix(raw: BetterSqlite3.Database, db: Database, now: numbe
       `\n  index size ${before} → ${after} MiB`,
   );
   const bare = timeRaw(raw, [{ name: 'bare', text: BARE_SQL, params: [now] }], REPS)[0]!;
-  const rawRun = await repeat(REPS, () => rawLookup(raw, PROPOSED_SQL, now, SWEEP_BATCH));
+  const rawRun = await repeat(REPS, () =>
+    rawLookup(raw, PROPOSED_SQL, [now, now, SWEEP_BATCH], SWEEP_BATCH),
+  );
   const lookup = await repeat(REPS, () => engineLookup(db, proposedLookup, now, SWEEP_BATCH));
   const findDue = await repeat(REPS, () => engineLookup(db, findDueLookup, now, SWEEP_BATCH));
   printTable(
@@ -300,7 +302,7 @@ async function main(): Promise<number> {
     for (const v of variants)
       if (v.rows !== due) problems.push(`raw "${v.name}" found ${v.rows} rows, not ${due}`);
     const rawBatches = await repeat(REPS, () =>
-      rawLookup(raw!, findDue.text, seed.now, SWEEP_BATCH),
+      rawLookup(raw!, findDue.text, findDue.params, SWEEP_BATCH),
     );
 
     // (b) The engine's lookup, through the app's Database, in the sweep's batches.
