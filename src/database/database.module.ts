@@ -19,7 +19,8 @@ export async function createDatabase(config: AppConfig): Promise<Database> {
   const db = new SqliteDatabase(ds);
   if (config.sqliteCheckpoints === 'background') {
     const logger = new Logger('SqliteCheckpointer');
-    await db.checkpointInBackground((message) => logger.warn(message));
+    // Not awaited: the start goes on while the worker connects (close() waits for it).
+    void db.checkpointInBackground((message) => logger.warn(message));
   }
   return db;
 }

@@ -38,6 +38,8 @@ export class SqliteCheckpointer {
   private readonly commits = new Int32Array(new SharedArrayBuffer(4));
   private worker: Worker | null = null;
   private stopped = false;
+  /** The worker's start, under way or done (it never rejects). */
+  private launching: Promise<void> = Promise.resolve();
   /** Checkpoints the worker has run, and the last one's log and copied pages (for the tests). */
   readonly stats = { checkpoints: 0, log: 0, copied: 0 };
 
@@ -47,16 +49,24 @@ export class SqliteCheckpointer {
   ) {}
 
   /**
-   * Starts the worker for the connection's database file; on any failure the connection stays
-   * on SQLite's inline checkpoints. Resolves once the worker is connected (or given up on).
+   * Starts the worker for the connection's database file, without waiting for it (the writer
+   * checkpoints inline until it is connected); on any failure the connection stays on SQLite's
+   * inline checkpoints. `ready()` resolves once the worker is connected or given up on.
    */
-  static async start(
+  static start(
     connection: BetterSqlite3.Database,
     warn: (message: string) => void,
-  ): Promise<SqliteCheckpointer> {
+  ): SqliteCheckpointer {
     const c = new SqliteCheckpointer(connection, warn);
-    await c.launch();
+    c.launching = c.launch().catch((error: unknown) => {
+      c.warn(`checkpoints stay inline: ${(error as Error)?.message ?? String(error)}`);
+    });
     return c;
+  }
+
+  /** Resolves once the worker is connected, or given up on. */
+  ready(): Promise<void> {
+    return this.launching;
   }
 
   /** Whether checkpoints run on the worker now (false: inline, in the writer's COMMIT). */
@@ -71,6 +81,7 @@ export class SqliteCheckpointer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.launching;
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;

@@ -70,11 +70,13 @@ export class SqliteDatabase extends Database {
 
   /**
    * Moves WAL checkpoints to a worker thread (SqliteCheckpointer); without it, SQLite checkpoints
-   * inline, in the COMMIT that takes the log past 1,000 pages.
+   * inline, in the COMMIT that takes the log past 1,000 pages. Resolves once the worker is
+   * connected (or given up on); until then checkpoints stay inline.
    */
-  async checkpointInBackground(warn: (message: string) => void): Promise<void> {
-    if (this.closed || this.checkpointer) return;
-    this.checkpointer = await SqliteCheckpointer.start(this.connection, warn);
+  checkpointInBackground(warn: (message: string) => void): Promise<void> {
+    if (this.closed || this.checkpointer) return Promise.resolve();
+    this.checkpointer = SqliteCheckpointer.start(this.connection, warn);
+    return this.checkpointer.ready();
   }
 
   /** Whether WAL checkpoints run on the worker thread now. */

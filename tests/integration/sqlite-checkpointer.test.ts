@@ -136,7 +136,8 @@ describe('SQLite checkpoints on a worker thread', () => {
     await db.close();
     const memory = new BetterSqlite3(':memory:');
     const warnings: string[] = [];
-    const c = await SqliteCheckpointer.start(memory, (m) => warnings.push(m));
+    const c = SqliteCheckpointer.start(memory, (m) => warnings.push(m));
+    await c.ready();
     expect(c.background).toBe(false);
     await c.stop();
     memory.close();
