@@ -37,11 +37,7 @@ import {
 import { loadConfig } from '../config/app-config.js';
 import { measureBreakdown, type Breakdown } from './audit-breakdown.js';
 import { AUDIT_PLAN_ID, FIRST_YEAR, type AuditSeed } from './audit-seed.js';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
+import { envInt } from './bench-env.js';
 
 const OBLIGATIONS = envInt('BENCH_AUDIT_OBLIGATIONS', 250_000);
 const REPS = Math.max(1, envInt('BENCH_AUDIT_REPS', 3));

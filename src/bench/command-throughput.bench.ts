@@ -20,11 +20,7 @@ import { drive, openEngine, verifyEngine, type DriveResult, type Engine } from '
 import { openRaw, runRaw, verifyRaw } from './raw-baseline.js';
 import { STEPS, type Timed } from './steps.js';
 import { writeSyntheticPlan } from './synthetic-plan.js';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
+import { envInt } from './bench-env.js';
 
 const OBLIGATIONS = envInt('BENCH_OBLIGATIONS', 10_000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 256);

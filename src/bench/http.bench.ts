@@ -44,11 +44,7 @@ import {
 } from './http-load.js';
 import { call, startBenchServer, type BenchServer } from './server-process.js';
 import { BENCH_PLAN_ID, BENCH_YEAR, writeSyntheticPlan } from './synthetic-plan.js';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
+import { envInt } from './bench-env.js';
 
 const OBLIGATIONS = envInt('BENCH_OBLIGATIONS', 10_000);
 const SEGMENT = envInt('BENCH_SEGMENT', 4);

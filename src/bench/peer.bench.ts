@@ -21,7 +21,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finish, median, printTable } from './http-load.js';
-import { envInt, type PeerRunResult } from './peer/run-result.js';
+import { envInt } from './bench-env.js';
+import type { PeerRunResult } from './peer/run-result.js';
 
 const OBLIGATIONS = envInt('BENCH_OBLIGATIONS', 2_000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 64);

@@ -34,7 +34,7 @@ import {
   runSegment,
   type Segment,
 } from './http-load.js';
-import { envInt } from './peer/run-result.js';
+import { envInt } from './bench-env.js';
 import { call, startBenchServer, type BenchServer } from './server-process.js';
 import { agencyCode, BENCH_PLAN_ID, writeSyntheticPlan } from './synthetic-plan.js';
 

@@ -35,7 +35,7 @@ import type { Sql } from '../database/database.js';
 import { encodeCursor } from '../obligations/obligation-cursor.js';
 import { ObligationRepository, type PageRequest } from '../obligations/obligation.repository.js';
 import { FIRST_YEAR, obligationId, type AuditSeed } from './audit-seed.js';
-import { envInt } from './peer/run-result.js';
+import { envInt } from './bench-env.js';
 import {
   figures,
   finish,

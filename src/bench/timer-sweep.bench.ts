@@ -49,11 +49,7 @@ import {
   type RawTiming,
 } from './timer-queries.js';
 import { FIRST_YEAR, TIMER_PLAN_ID, seedTimers, type Seed } from './timer-seed.js';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
+import { envInt } from './bench-env.js';
 
 const AGENCIES = envInt('BENCH_TIMER_AGENCIES', 10_000);
 const YEARS = envInt('BENCH_TIMER_YEARS', 100);

@@ -18,8 +18,3 @@ export interface PeerRunResult {
 export function printResult(result: PeerRunResult): void {
   console.log(JSON.stringify(result));
 }
-
-export function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : fallback;
-}
