@@ -13,6 +13,7 @@ import {
   type EventRecord,
   type ObligationFilter,
   type ObligationRecord,
+  type ObligationStamp,
   type PageRequest,
 } from './obligation.repository.js';
 import { ObligationViewCache } from './obligation-view-cache.js';
@@ -174,17 +175,17 @@ export class ObligationQueryService {
     // stamps only (no snapshots) and then the few missing rows in full; otherwise every row in
     // full, decoding only those whose view is missing. Chosen by the recent share of misses.
     const stampsFirst = this.missShare < STAMPS_FIRST_BELOW;
+    const remembered = (o: ObligationStamp) =>
+      this.views.get(o, this.plans.get(o.planId), at, caller);
     const read = await this.db.read(async (sql) => {
       const request = pageRequest(position, pageSize);
       const filterNow = { ...scoped, now: at };
       if (!stampsFirst) {
         const rows = await ObligationRepository.listRows(sql, filterNow, request);
-        return { page: rows, texts: rows.items.map(() => undefined) };
+        return { page: rows, texts: rows.items.map(remembered) };
       }
       const stamps = await ObligationRepository.listStamps(sql, filterNow, request);
-      const texts = stamps.items.map((o) =>
-        this.views.get(o, this.plans.get(o.planId), at, caller),
-      );
+      const texts = stamps.items.map(remembered);
       const missing = stamps.items.filter((_, i) => texts[i] === undefined).map((o) => o.id);
       const full = new Map(
         (await ObligationRepository.findMany(sql, missing)).map((o) => [o.id, o]),
@@ -200,11 +201,10 @@ export class ObligationQueryService {
     const { page, texts } = read;
     let misses = 0;
     const items = page.items.map((row, i) => {
-      const plan = this.plans.get(row.planId);
-      const remembered =
-        texts[i] ?? (stampsFirst ? undefined : this.views.get(row, plan, at, caller));
-      if (remembered !== undefined) return remembered;
+      const text = texts[i];
+      if (text !== undefined) return text;
       misses += 1;
+      const plan = this.plans.get(row.planId);
       const fresh = JSON.stringify(toView(row.record(), plan, now, caller));
       this.views.set(row, plan, at, caller, fresh);
       return fresh;
