@@ -15,7 +15,8 @@
  *
  * `npm run bench:http`. BENCH_SERVER_NODE_ARGS passes node options to the server (e.g.
  * `--cpu-prof`). Overrides: BENCH_OBLIGATIONS, BENCH_ROUNDS, BENCH_SEGMENT (s per GET
- * segment), BENCH_CONNECTIONS.
+ * segment), BENCH_CONNECTIONS, BENCH_ROUTES (a comma-separated subset of detail, list, small, post
+ * to measure beside the empty route, e.g. `list` to profile one route; default all).
  */
 import 'reflect-metadata';
 import type { Request } from 'autocannon';
@@ -24,6 +25,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Sql } from '../database/database.js';
+import { decodeCursor, type SortKey } from '../obligations/obligation-cursor.js';
 import { ObligationRepository } from '../obligations/obligation.repository.js';
 import {
   BENCH_AGGREGATOR,
@@ -59,6 +61,22 @@ const NOW = '2025-06-01T03:00:00.000Z';
 const TARGETS: Record<string, number> = { get: 0.5, post: 0.3 };
 
 const ROUNDS = envInt('BENCH_ROUNDS', 5);
+const ROUTE_NAMES = ['detail', 'list', 'small', 'post'] as const;
+type RouteName = (typeof ROUTE_NAMES)[number];
+/** The routes measured beside the empty route (BENCH_ROUTES). */
+function chosenRoutes(): ReadonlySet<RouteName> {
+  const raw = process.env.BENCH_ROUTES?.trim();
+  if (!raw) return new Set(ROUTE_NAMES);
+  const names = raw.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(ROUTE_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_ROUTES: unknown route ${unknown.map((n) => `"${n}"`).join(', ')}; expected a comma-separated subset of ${ROUTE_NAMES.join(', ')}`,
+    );
+  }
+  return new Set(names as RouteName[]);
+}
+const ROUTES = chosenRoutes();
 /** Stage after 0, 1, … of the POST steps. */
 const STAGE_AFTER = [
   'plan_drafted',
@@ -75,7 +93,7 @@ const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(
 const rps = (s: Segment) => (s.requests / s.seconds).toFixed(0);
 
 /** Runs the list query's statements through EXPLAIN QUERY PLAN on the server's database file. */
-async function listQueryPlan(file: string, ids: number): Promise<string[]> {
+async function listQueryPlan(file: string, ids: number, after: SortKey): Promise<string[]> {
   const conn = new BetterSqlite3(file, { readonly: true });
   try {
     const seen: Array<{ text: string; params: unknown[] }> = [];
@@ -92,11 +110,12 @@ async function listQueryPlan(file: string, ids: number): Promise<string[]> {
       execute: async () => 0,
       insertReturningId: async () => 0,
     };
-    await ObligationRepository.list(
-      recorder,
-      { planId: BENCH_PLAN_ID, year: BENCH_YEAR, now: Date.parse(NOW) },
-      { offset: Math.floor(ids / 2), limit: PAGE_SIZE },
-    );
+    const filter = { planId: BENCH_PLAN_ID, year: BENCH_YEAR, now: Date.parse(NOW) };
+    await ObligationRepository.list(recorder, filter, {
+      offset: Math.floor(ids / 2),
+      limit: PAGE_SIZE,
+    });
+    await ObligationRepository.listStamps(recorder, filter, { after, limit: PAGE_SIZE });
     return seen.map(({ text, params }) => {
       const plan = conn.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...params) as Array<{
         detail: string;
@@ -228,37 +247,41 @@ async function main(): Promise<number> {
     peakRssSeeding = server.peakRssMiB();
     if (!server.resetPeakRss()) log('cannot reset the peak RSS: the figure includes seeding');
     log(`warm-up, then ${ROUNDS} rounds of ${SEGMENT} s per route, ${CONNECTIONS} connections`);
+    const run: Record<RouteName, () => Promise<Segment>> = {
+      detail: () => detail(SEGMENT),
+      list: () => list(SEGMENT),
+      small: () => list(SEGMENT, SMALL_PAGE),
+      post: () => posts(postBudget),
+    };
+    const names: Record<RouteName, string> = {
+      detail: 'GET /api/obligations/:id',
+      list: `GET /api/obligations?…&pageSize=${PAGE_SIZE}&after=…`,
+      small: `GET /api/obligations?…&pageSize=${SMALL_PAGE}&after=…`,
+      post: 'POST /api/obligations/:id/events',
+    };
+    const measured = ROUTE_NAMES.filter((n) => ROUTES.has(n));
+    const postBudget = Math.floor(capacity / ROUNDS);
     await empty(2);
-    await detail(2);
-    await list(2);
-    const seg: Record<'empty' | 'detail' | 'list' | 'small' | 'post', Segment[]> = {
+    if (ROUTES.has('detail')) await detail(2);
+    if (ROUTES.has('list') || ROUTES.has('small')) await list(2);
+    const seg: Record<'empty' | RouteName, Segment[]> = {
       empty: [],
       detail: [],
       list: [],
       small: [],
       post: [],
     };
-    const postBudget = Math.floor(capacity / ROUNDS);
     for (let r = 0; r < ROUNDS; r++) {
       seg.empty.push(await empty(SEGMENT));
-      seg.detail.push(await detail(SEGMENT));
-      seg.list.push(await list(SEGMENT));
-      seg.small.push(await list(SEGMENT, SMALL_PAGE));
-      seg.post.push(await posts(postBudget));
+      for (const n of measured) seg[n].push(await run[n]());
+      const figuresNow = measured.map((n) => `${n} ${rps(seg[n][r]!)}`).join(', ');
       log(
-        `round ${r + 1}: empty ${rps(seg.empty[r]!)}, detail ${rps(seg.detail[r]!)}, list ${rps(seg.list[r]!)}/${rps(seg.small[r]!)}, post ${rps(seg.post[r]!)} req/s (load ${loadavg()[0]!.toFixed(1)})`,
+        `round ${r + 1}: empty ${rps(seg.empty[r]!)}, ${figuresNow} req/s (load ${loadavg()[0]!.toFixed(1)})`,
       );
     }
     const emptyRps = seg.empty.map((x) => x.requests / x.seconds);
     emptyRoute = figures('empty route GET /api/health/live', seg.empty, emptyRps);
-    routes.push(figures('GET /api/obligations/:id', seg.detail, emptyRps));
-    routes.push(
-      figures(`GET /api/obligations?…&pageSize=${PAGE_SIZE}&after=…`, seg.list, emptyRps),
-    );
-    routes.push(
-      figures(`GET /api/obligations?…&pageSize=${SMALL_PAGE}&after=…`, seg.small, emptyRps),
-    );
-    routes.push(figures('POST /api/obligations/:id/events', seg.post, emptyRps));
+    for (const n of measured) routes.push(figures(names[n], seg[n], emptyRps));
 
     // Integrity: every step was sent once to every obligation, in order, and accepted.
     const summary = await call<{ counts: { byStage: Record<string, number> } }>(
@@ -289,7 +312,8 @@ async function main(): Promise<number> {
       if (r.non2xx || r.errors) problems.push(`${r.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     }
     peakRss = server.peakRssMiB();
-    plan = await listQueryPlan(dbFile, ids.length);
+    const middle = cursors.get(PAGE_SIZE)![Math.floor(cursors.get(PAGE_SIZE)!.length / 2)]!;
+    plan = await listQueryPlan(dbFile, ids.length, decodeCursor(middle));
     const code = await server.stop();
     if (code !== 0) problems.push(`server exited with ${code} on SIGTERM`);
     server = undefined;

@@ -26,6 +26,12 @@ export interface Sql {
    * reads and on PostgreSQL, where other replicas write at the same time.
    */
   readonly memo?: Map<string, unknown>;
+  /**
+   * A value that differs whenever committed data seen through this connection may have changed
+   * since it was last taken: SQLite's changes on this connection and its data_version (commits by
+   * any other connection to the file). Absent on PostgreSQL, where no such value is cheap.
+   */
+  readonly changeMarker?: () => string;
 }
 
 export abstract class Database {

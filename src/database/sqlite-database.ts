@@ -245,8 +245,18 @@ export function rawSql(connection: BetterSqlite3.Database): Sql {
   };
   const prepare = cache(false);
   const prepareArrays = cache(true);
+  let marker: BetterSqlite3.Statement | undefined;
   return {
     dialect: 'sqlite',
+    changeMarker(): string {
+      // total_changes(): rows written through this connection (a rollback never lowers it);
+      // data_version: bumped by every commit of another connection (another process, the CLI).
+      marker ??= connection
+        .prepare('SELECT total_changes(), data_version FROM pragma_data_version')
+        .raw(true);
+      const [changes, version] = marker.get() as [number, number];
+      return `${changes}.${version}`;
+    },
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
       const stmt = prepare(text);
       return (

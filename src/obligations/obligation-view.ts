@@ -34,9 +34,37 @@ export interface ObligationView {
 
 export type { Caller } from '../core/access/caller.js';
 
+/**
+ * The instant from which the obligation is late, while it stays as it is: its due instant while
+ * it is open and its report not submitted; null when time alone never makes it late.
+ */
+export function overdueFrom(o: Pick<ObligationRecord, 'stage' | 'dueAt'>): number | null {
+  return o.stage !== 'withdrawn' && !isDone(o.stage) ? o.dueAt : null;
+}
+
 /** Whether the obligation is late at `now`: open, its report not submitted, its due instant past. */
 export function isOverdue(o: Pick<ObligationRecord, 'stage' | 'dueAt'>, now: number): boolean {
-  return o.stage !== 'withdrawn' && !isDone(o.stage) && now >= o.dueAt;
+  const from = overdueFrom(o);
+  return from !== null && now >= from;
+}
+
+/**
+ * The span of time around `now` in which no obligation of `rows` changes whether it is overdue:
+ * `from <= t < until` (either end may be infinite).
+ */
+export function overdueSteady(
+  rows: ReadonlyArray<Pick<ObligationRecord, 'stage' | 'dueAt'>>,
+  now: number,
+): { from: number; until: number } {
+  let from = -Infinity;
+  let until = Infinity;
+  for (const o of rows) {
+    const at = overdueFrom(o);
+    if (at === null) continue;
+    if (at <= now) from = Math.max(from, at);
+    else until = Math.min(until, at);
+  }
+  return { from, until };
 }
 
 export function toView(

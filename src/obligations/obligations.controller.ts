@@ -1,6 +1,17 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { CurrentCaller } from '../common/caller.js';
 import { ValidationError } from '../core/errors.js';
 import { CommandService } from './command.service.js';
@@ -17,15 +28,19 @@ export class ObligationsController {
     private readonly queries: ObligationQueryService,
   ) {}
 
-  /** The page's JSON is joined from remembered view texts (ObligationQueryService.listJson). */
+  /**
+   * The page's JSON bytes (ObligationQueryService.listJson: a remembered page, or one joined from
+   * remembered view texts), sent as they are: no re-encoding and no hashing for an ETag.
+   */
   @Get()
   @ApiOkResponse({ description: '{ items: [Obligation], total, page, pageSize, nextCursor }' })
   async list(
     @Query() q: ListObligationsQuery,
     @CurrentCaller() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<string> {
-    const { json, etag } = await this.queries.listJson(
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { body, etag } = await this.queries.listJson(
       {
         planId: q.planId,
         year: q.year,
@@ -37,11 +52,15 @@ export class ObligationsController {
       q.pageSize ?? 50,
       caller,
     );
-    // Set before Express sends: it then neither hashes the body for an ETag nor guesses the type
-    // (a 304 still answers a matching If-None-Match).
     res.setHeader('ETag', etag);
-    res.type('application/json');
-    return json;
+    // A matching If-None-Match (and no Cache-Control: no-cache) gets 304, as Express would answer.
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
   }
 
   /** `page` (default 1) or `after` (a cursor), not both. */

@@ -1,12 +1,19 @@
 /**
- * GET /api/obligations joins each page from remembered view texts (ObligationViewCache). What a
- * user sees must not depend on that: every item is exactly the obligation's view as
- * GET /api/obligations/:id gives it now, for each role, after a command, after the deadline
- * passes; and the page's ETag changes exactly when its content does (304 otherwise).
+ * GET /api/obligations joins each page from remembered view texts (ObligationViewCache), answers
+ * a page seen before from its remembered bytes (ListPageCache, by ETag) and, on SQLite, without
+ * reading its rows while nothing was written. What a user sees must not depend on that: every
+ * item is exactly the obligation's view as GET /api/obligations/:id gives it now, for each role,
+ * after a command, after a write by another process, as the deadline passes (and the virtual
+ * clock goes back); and the page's ETag changes exactly when its content does (304 otherwise).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import BetterSqlite3 from 'better-sqlite3';
+import path from 'node:path';
+import pg from 'pg';
 import request from 'supertest';
+import { ListPageCache } from '../../src/obligations/list-page-cache.js';
+import { ObligationRepository } from '../../src/obligations/obligation.repository.js';
 import { ObligationQueryService } from '../../src/obligations/obligation-query.service.js';
 import { ObligationViewCache } from '../../src/obligations/obligation-view-cache.js';
 import { describeEachDatabase } from '../support/databases.js';
@@ -152,6 +159,91 @@ describeEachDatabase('GET /api/obligations: pages joined from remembered views',
     }
   });
 
+  /** Writes to the database as another process would (the CLI, another replica). */
+  const writeElsewhere = async (text: string, params: unknown[]) => {
+    if (dialect === 'sqlite') {
+      const other = new BetterSqlite3(path.join(h.db.dataDir, 'dondoc.sqlite'), { timeout: 5000 });
+      try {
+        other.prepare(text).run(...params);
+      } finally {
+        other.close();
+      }
+      return;
+    }
+    const client = new pg.Client({ connectionString: h.db.databaseUrl! });
+    await client.connect();
+    try {
+      let n = 0;
+      await client.query(
+        text.replace(/\?/g, () => `$${++n}`),
+        params,
+      );
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('answers a page seen before from memory, and shows at once what another process wrote', async () => {
+    const pages = (h.app.get(ObligationQueryService) as unknown as { pages: ListPageCache }).pages
+      .stats;
+    const path = `/api/obligations?planId=${PLAN}&year=2025&pageSize=5`;
+    const reads = [
+      jest.spyOn(ObligationRepository, 'listStamps'),
+      jest.spyOn(ObligationRepository, 'listRows'),
+    ];
+    const rowReads = () => reads.reduce((n, spy) => n + spy.mock.calls.length, 0);
+    try {
+      await list('admin', path);
+      const built = await list('admin', path); // built a second time: remembered now
+      const hitsBefore = pages.hits;
+      const readsBefore = rowReads();
+      const again = await list('admin', path);
+      expect(again.text).toBe(built.text);
+      expect(again.headers.etag).toBe(built.headers.etag);
+      expect(pages.hits).toBe(hitsBefore + 1);
+      // SQLite knows nothing was written since, and reads no rows; PostgreSQL reads their stamps.
+      expect(rowReads() - readsBefore).toBe(dialect === 'sqlite' ? 0 : 1);
+
+      const [first] = built.body.items as View[];
+      await writeElsewhere(`UPDATE obligations SET stage = ?, version = version + 1 WHERE id = ?`, [
+        'implementing',
+        first!.id,
+      ]);
+      const after = await expectFresh('admin', path);
+      expect((after.body.items as View[])[0]).toMatchObject({
+        id: first!.id,
+        stage: 'implementing',
+        version: first!.version + 1,
+      });
+      expect(after.headers.etag).not.toBe(built.headers.etag);
+    } finally {
+      for (const spy of reads) spy.mockRestore();
+    }
+  });
+
+  it('flips overdue on a remembered page as the clock passes the deadline, and back', async () => {
+    const path = `/api/obligations?planId=${PLAN}&year=2025&pageSize=5`;
+    const late = new Date('2025-11-20T03:00:00.000Z');
+    const flags = (res: { body: { items: View[] } }) => res.body.items.map((o) => o.overdue);
+    for (let i = 0; i < 3; i++) await list('admin', path);
+    const before = await expectFresh('admin', path);
+    expect(flags(before)).not.toContain(true);
+    h.clock.set(late);
+    tok = await loginAll(http); // the earlier tokens expired meanwhile
+    try {
+      for (let i = 0; i < 3; i++) await list('admin', path);
+      const after = await expectFresh('admin', path);
+      expect(flags(after)).toContain(true);
+      expect(after.headers.etag).not.toBe(before.headers.etag);
+    } finally {
+      h.clock.set(TEST_NOW);
+      tok = await loginAll(http);
+    }
+    const back = await expectFresh('admin', path);
+    expect(flags(back)).toEqual(flags(before));
+    expect(back.headers.etag).toBe(before.headers.etag);
+  });
+
   it('the ETag differs between callers who see different allowedEvents', async () => {
     const path = `/api/obligations?agency=SO_NNPTNT`;
     const officer = await list('canbo.snn', path);
@@ -188,6 +280,42 @@ describe('GET /api/obligations with DONDOC_VIEW_CACHE=0', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('ListPageCache', () => {
+  const json = (n: number) => JSON.stringify({ items: ['x'.repeat(n)] });
+
+  it('remembers a page the second time its ETag is built, as the same bytes', () => {
+    const cache = new ListPageCache(10_000);
+    expect(cache.encode('W/"a"', 'Sở Nông nghiệp').toString()).toBe('Sở Nông nghiệp');
+    expect(cache.get('W/"a"')).toBeUndefined();
+    cache.encode('W/"a"', 'Sở Nông nghiệp');
+    expect(cache.get('W/"a"')?.toString()).toBe('Sở Nông nghiệp');
+    expect(cache.size).toEqual({ pages: 1, bytes: Buffer.byteLength('Sở Nông nghiệp') });
+  });
+
+  it('holds at most its bytes, dropping the least recently used page', () => {
+    const cache = new ListPageCache(1000);
+    for (const tag of ['a', 'b', 'c']) for (let i = 0; i < 2; i++) cache.encode(tag, json(200));
+    expect(cache.size.pages).toBe(3);
+    cache.get('a'); // used: b is now the oldest
+    for (let i = 0; i < 2; i++) cache.encode('d', json(200));
+    for (let i = 0; i < 2; i++) cache.encode('e', json(200));
+    expect(cache.size.bytes).toBeLessThanOrEqual(1000);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('e')).toBeDefined();
+  });
+
+  it('remembers nothing with a bound of 0, nor a page bigger than a quarter of its bound', () => {
+    const off = new ListPageCache(0);
+    for (let i = 0; i < 3; i++) off.encode('a', json(10));
+    expect(off.get('a')).toBeUndefined();
+    const small = new ListPageCache(1000);
+    for (let i = 0; i < 3; i++) small.encode('big', json(300));
+    expect(small.get('big')).toBeUndefined();
+    expect(small.size).toEqual({ pages: 0, bytes: 0 });
   });
 });
 
