@@ -12,6 +12,8 @@ declare module 'autocannon' {
     pipelining?: number;
     duration?: number;
     amount?: number;
+    /** Requests a second over all connections (a cap). */
+    overallRate?: number;
     timeout?: number;
     headers?: Record<string, string>;
     method?: string;

@@ -5,6 +5,9 @@
  * - `GET /api/obligations/:id` (random obligations, as admin);
  * - `GET /api/obligations?planId=&year=&pageSize=50&after=…` (keyset pages from random positions
  *   of the cycle; the default page size), and the same with pageSize=10;
+ * - the 50-row list again while commands are written beside it (WRITES_PER_SECOND POSTs a
+ *   second on one more connection): a page answered before is then re-validated by reading its
+ *   rows' stamps instead of being answered from memory at once;
  * - `POST /api/obligations/:id/events`, each request on a different obligation: every
  *   obligation's officer starts it, then submits, then the aggregator aggregates and reports.
  * The routes are measured in interleaved rounds (empty, detail, list, small list, post; ×5) and each ratio
@@ -15,8 +18,8 @@
  *
  * `npm run bench:http`. BENCH_SERVER_NODE_ARGS passes node options to the server (e.g.
  * `--cpu-prof`). Overrides: BENCH_OBLIGATIONS, BENCH_ROUNDS, BENCH_SEGMENT (s per GET
- * segment), BENCH_CONNECTIONS, BENCH_ROUTES (a comma-separated subset of detail, list, small, post
- * to measure beside the empty route, e.g. `list` to profile one route; default all).
+ * segment), BENCH_CONNECTIONS, BENCH_ROUTES (a comma-separated subset of detail, list, small,
+ * written, post to measure beside the empty route, e.g. `list` to profile one route; default all).
  */
 import 'reflect-metadata';
 import type { Request } from 'autocannon';
@@ -61,7 +64,9 @@ const NOW = '2025-06-01T03:00:00.000Z';
 const TARGETS: Record<string, number> = { get: 0.5, post: 0.3 };
 
 const ROUNDS = envInt('BENCH_ROUNDS', 5);
-const ROUTE_NAMES = ['detail', 'list', 'small', 'post'] as const;
+const ROUTE_NAMES = ['detail', 'list', 'small', 'written', 'post'] as const;
+/** Commands a second written beside the `written` list segments. */
+const WRITES_PER_SECOND = 100;
 type RouteName = (typeof ROUTE_NAMES)[number];
 /** The routes measured beside the empty route (BENCH_ROUTES). */
 function chosenRoutes(): ReadonlySet<RouteName> {
@@ -251,16 +256,36 @@ async function main(): Promise<number> {
       detail: () => detail(SEGMENT),
       list: () => list(SEGMENT),
       small: () => list(SEGMENT, SMALL_PAGE),
+      written: async () => {
+        const [pages, writes] = await Promise.all([
+          list(SEGMENT),
+          runSegment({
+            url,
+            connections: 1,
+            overallRate: WRITES_PER_SECOND,
+            // A count, not a duration: a duration's last requests may land uncounted.
+            amount: WRITES_PER_SECOND * SEGMENT,
+            requests: [postRequest],
+          }),
+        ]);
+        writesBeside.push(writes);
+        return pages;
+      },
       post: () => posts(postBudget),
     };
     const names: Record<RouteName, string> = {
       detail: 'GET /api/obligations/:id',
       list: `GET /api/obligations?…&pageSize=${PAGE_SIZE}&after=…`,
       small: `GET /api/obligations?…&pageSize=${SMALL_PAGE}&after=…`,
+      written: `GET /api/obligations?…&pageSize=${PAGE_SIZE}&after=…, ${WRITES_PER_SECOND} commands/s beside`,
       post: 'POST /api/obligations/:id/events',
     };
     const measured = ROUTE_NAMES.filter((n) => ROUTES.has(n));
-    const postBudget = Math.floor(capacity / ROUNDS);
+    /** The commands written beside the `written` segments. */
+    const writesBeside: Segment[] = [];
+    // The POST segments leave room for the commands written beside the list.
+    const reserve = ROUTES.has('written') ? 2 * WRITES_PER_SECOND * SEGMENT * ROUNDS : 0;
+    const postBudget = Math.floor((capacity - reserve) / ROUNDS);
     await empty(2);
     if (ROUTES.has('detail')) await detail(2);
     if (ROUTES.has('list') || ROUTES.has('small')) await list(2);
@@ -269,6 +294,7 @@ async function main(): Promise<number> {
       detail: [],
       list: [],
       small: [],
+      written: [],
       post: [],
     };
     for (let r = 0; r < ROUNDS; r++) {
@@ -291,7 +317,7 @@ async function main(): Promise<number> {
       adminToken,
       undefined,
     );
-    const sent = seg.post.reduce((s, x) => s + x.requests, 0);
+    const sent = [...seg.post, ...writesBeside].reduce((s, x) => s + x.requests, 0);
     const expected: Record<string, number> = {};
     for (let i = 0; i < ids.length; i++) {
       const stage = STAGE_AFTER[Math.floor(sent / ids.length) + (i < sent % ids.length ? 1 : 0)]!;
