@@ -5,8 +5,8 @@
  * ETag have the same bytes, and a remembered page is always the page as it would be built now.
  * A hit skips joining the views and encoding some 40 KB of text.
  *
- * A page is remembered the second time its ETag is built (a crawl over a million rows reads each
- * page once and leaves the remembered ones alone). Bounded by bytes; the least recently used
+ * A page is remembered the second time its ETag is built soon after the first (a crawl over a
+ * million rows reads each page once and leaves the remembered ones alone). Bounded by bytes; the least recently used
  * pages go first. Per process: nothing to invalidate, since what a key matches never changes.
  */
 export class ListPageCache {
@@ -65,5 +65,10 @@ export class ListPageCache {
   }
 }
 
-/** ETags remembered as built once (about 60 bytes each). */
-const SEEN_LIMIT = 10_000;
+/**
+ * ETags remembered as built once, at most (forgotten all together when full). Small on purpose:
+ * a page is remembered only if it is built again within the next few hundred pages built, so
+ * pages read in no particular order (random positions over 10,000 rows or more) do not churn the
+ * remembered ones, and the server does not hold 40 KB buffers that are dropped soon after.
+ */
+const SEEN_LIMIT = 256;

@@ -87,7 +87,7 @@ interface ListAnswer {
 }
 
 /** List requests whose answer is remembered (their keys are about 150 bytes). */
-const ANSWERS_LIMIT = 10_000;
+const ANSWERS_LIMIT = 2_000;
 
 /** Below this recent share of misses a list reads the rows' stamps first (see listJson). */
 const STAMPS_FIRST_BELOW = 0.2;

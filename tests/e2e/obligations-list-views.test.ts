@@ -295,6 +295,15 @@ describe('ListPageCache', () => {
     expect(cache.size).toEqual({ pages: 1, bytes: Buffer.byteLength('Sở Nông nghiệp') });
   });
 
+  it('does not remember pages read in no particular order (built again only much later)', () => {
+    const cache = new ListPageCache(1_000_000);
+    cache.encode('a', json(10));
+    for (let i = 0; i < 300; i++) cache.encode(`other ${i}`, json(10));
+    cache.encode('a', json(10));
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.size.pages).toBe(0);
+  });
+
   it('holds at most its bytes, dropping the least recently used page', () => {
     const cache = new ListPageCache(1000);
     for (const tag of ['a', 'b', 'c']) for (let i = 0; i < 2; i++) cache.encode(tag, json(200));
