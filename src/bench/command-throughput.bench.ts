@@ -8,8 +8,14 @@
  * The engine checkpoints the WAL on a worker thread (SqliteCheckpointer); a row with SQLite's
  * inline checkpoints, as raw runs them, is printed beside it.
  *
+ * Raw and the engine run in interleaved rounds (raw, engine, engine with inline checkpoints; ×
+ * BENCH_ROUNDS), each on a fresh database, and each ratio is the median over the rounds of the
+ * engine's rate over raw's in the same round: on a shared machine the speed drifts by a fifth
+ * within a minute, and adjacent runs see nearly the same drift.
+ *
  * Run with `npm run bench`. Figures are printed and written to ./bench-results.json.
- * Optional overrides for quick runs: BENCH_OBLIGATIONS, BENCH_CONCURRENCY, BENCH_C1_OBLIGATIONS.
+ * Optional overrides for quick runs: BENCH_OBLIGATIONS, BENCH_CONCURRENCY, BENCH_C1_OBLIGATIONS,
+ * BENCH_ROUNDS (3).
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,13 +32,25 @@ const OBLIGATIONS = envInt('BENCH_OBLIGATIONS', 10_000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 256);
 const C1_OBLIGATIONS = envInt('BENCH_C1_OBLIGATIONS', 2_000);
 const WARMUP_OBLIGATIONS = 500;
+const ROUNDS = envInt('BENCH_ROUNDS', 3);
 
 interface Row extends Timed {
   name: string;
+  /** Over all rounds: all commands over all seconds. */
   commandsPerSecond: number;
+  /** The median of roundRatios. */
   ratioToRaw: number;
+  /** Per round: this row's rate over raw's in the same round (one entry for concurrency 1). */
+  roundRatios: number[];
   avgBatchSize: number | null;
 }
+
+const median = (values: number[]): number => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const rate = (t: Timed) => t.commands / t.seconds;
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
@@ -58,13 +76,20 @@ function closeQuietly(engine: Engine | undefined): Promise<void> {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['name', 'commands', 'seconds', 'commands/s', 'ratio to raw', 'avg batch'];
+  const header = [
+    'name',
+    'commands',
+    'seconds',
+    'commands/s',
+    'ratio to raw (median of rounds)',
+    'avg batch',
+  ];
   const cells = rows.map((r) => [
     r.name,
     String(r.commands),
     r.seconds.toFixed(3),
     r.commandsPerSecond.toFixed(0),
-    r.ratioToRaw.toFixed(3),
+    `${r.ratioToRaw.toFixed(3)} (${r.roundRatios.map((x) => x.toFixed(2)).join(', ')})`,
     r.avgBatchSize === null ? '-' : r.avgBatchSize.toFixed(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -77,35 +102,27 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<number> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'dondoc-bench-'));
   const problems: string[] = [];
-  const timings: Array<Omit<Row, 'ratioToRaw'>> = [];
-  const row = (name: string, t: Timed, avgBatchSize: number | null) =>
-    timings.push({
-      name,
-      commands: t.commands,
-      seconds: t.seconds,
-      commandsPerSecond: t.commands / t.seconds,
-      avgBatchSize,
-    });
+  /** Per row name: its timed run in each round. */
+  const runs = new Map<string, Array<Timed & { units?: number; batches?: number }>>();
+  const record = (name: string, t: Timed & { units?: number; batches?: number }) => {
+    runs.set(name, [...(runs.get(name) ?? []), t]);
+  };
+  const RAW = 'raw better-sqlite3, 1 tx/transition';
+  const HOT = `engine, concurrency ${CONCURRENCY}`;
+  const INLINE = `engine, concurrency ${CONCURRENCY}, inline checkpoints`;
+  const C1 = `engine, concurrency 1 (${C1_OBLIGATIONS} obl.)`;
   let aux: Engine | undefined;
   let engine: Engine | undefined;
   try {
-    log(`${OBLIGATIONS} obligations × ${STEPS.length} transitions, workers ${CONCURRENCY}`);
+    log(
+      `${OBLIGATIONS} obligations × ${STEPS.length} transitions, workers ${CONCURRENCY}, ${ROUNDS} rounds`,
+    );
 
-    // 1. Raw better-sqlite3: warm-up on its own file, then the timed run on a fresh one.
+    // Warm-ups: raw on its own file; the engine (both paths) on the concurrency-1 app.
     const warm = await openRaw(path.join(tmp, 'raw-warmup.sqlite'), WARMUP_OBLIGATIONS);
     runRaw(warm);
     problems.push(...verifyRaw(warm).map((p) => `warm-up ${p}`));
     warm.db.close();
-    const raw = await timedSetup(`raw: ${OBLIGATIONS} obligations inserted`, () =>
-      openRaw(path.join(tmp, 'raw.sqlite'), OBLIGATIONS),
-    );
-    gc();
-    const rawResult = runRaw(raw);
-    problems.push(...verifyRaw(raw));
-    raw.db.close();
-    row('raw better-sqlite3, 1 tx/transition', rawResult, null);
-
-    // 2. Engine warm-up (both paths), then concurrency 1 on its own app and database.
     const auxWorkflows = path.join(tmp, 'workflows-aux');
     writeSyntheticPlan(auxWorkflows, C1_OBLIGATIONS + WARMUP_OBLIGATIONS);
     aux = await timedSetup(`engine (aux): ${C1_OBLIGATIONS + WARMUP_OBLIGATIONS} opened`, () =>
@@ -117,15 +134,15 @@ async function main(): Promise<number> {
     problems.push(...errorProblems('engine warm-up', warmResult));
     problems.push(...errorProblems('engine warm-up c1', warmC1));
     gc();
+    // Concurrency 1 (no batching), once, for information.
     const c1 = await drive(aux, aux.ids.slice(0, C1_OBLIGATIONS), 1);
     problems.push(...errorProblems('engine c1', c1));
     problems.push(...(await verifyEngine(aux, 'engine c1 (incl. warm-up)')));
     await aux.app.close();
     aux = undefined;
 
-    // 3. Engine at high concurrency on a fresh database holding exactly the benchmark's cycle;
-    // 4. the same with SQLite's inline checkpoints, as raw has them (for comparison: the engine's
-    // default runs them on a worker thread).
+    // The engine at high concurrency on a fresh database holding exactly the benchmark's
+    // cycle, with the default (worker thread) or SQLite's inline checkpoints, as raw has them.
     const hotRun = async (label: string, name: string, overrides: Partial<AppConfig> = {}) => {
       const workflows = path.join(tmp, `workflows-${name}`);
       writeSyntheticPlan(workflows, OBLIGATIONS);
@@ -144,18 +161,28 @@ async function main(): Promise<number> {
       engine = undefined;
       return result;
     };
-    const hot = await hotRun('engine', 'engine');
-    const inline = await hotRun('engine, inline checkpoints', 'engine-inline', {
-      sqliteCheckpoints: 'inline',
-    });
-
-    row(`engine, concurrency ${CONCURRENCY}`, hot, hot.units / hot.batches);
-    row(
-      `engine, concurrency ${CONCURRENCY}, inline checkpoints`,
-      inline,
-      inline.units / inline.batches,
-    );
-    row(`engine, concurrency 1 (${C1_OBLIGATIONS} obl.)`, c1, c1.units / c1.batches);
+    for (let r = 0; r < ROUNDS; r++) {
+      const raw = await timedSetup(`round ${r + 1}, raw: ${OBLIGATIONS} obligations inserted`, () =>
+        openRaw(path.join(tmp, `raw-${r}.sqlite`), OBLIGATIONS),
+      );
+      gc();
+      const rawResult = runRaw(raw);
+      problems.push(...verifyRaw(raw));
+      raw.db.close();
+      record(RAW, rawResult);
+      record(HOT, await hotRun(`round ${r + 1}, engine`, `engine-${r}`));
+      record(
+        INLINE,
+        await hotRun(`round ${r + 1}, engine, inline checkpoints`, `engine-inline-${r}`, {
+          sqliteCheckpoints: 'inline',
+        }),
+      );
+      const ratio = (name: string) => (rate(runs.get(name)![r]!) / rate(rawResult)).toFixed(2);
+      log(
+        `round ${r + 1}: raw ${rate(rawResult).toFixed(0)}/s, engine ${ratio(HOT)}×, inline checkpoints ${ratio(INLINE)}×`,
+      );
+    }
+    record(C1, c1);
   } catch (error) {
     problems.push(`benchmark aborted: ${(error as Error)?.stack ?? String(error)}`);
   } finally {
@@ -164,10 +191,29 @@ async function main(): Promise<number> {
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  const rawCps = timings[0]?.commandsPerSecond ?? NaN;
-  const rows: Row[] = timings.map((t) => ({ ...t, ratioToRaw: t.commandsPerSecond / rawCps }));
+  const rawRuns = runs.get(RAW) ?? [];
+  const rows: Row[] = [...runs].map(([name, list]) => {
+    const commands = list.reduce((n, t) => n + t.commands, 0);
+    const seconds = list.reduce((n, t) => n + t.seconds, 0);
+    const units = list.reduce((n, t) => n + (t.units ?? 0), 0);
+    const batches = list.reduce((n, t) => n + (t.batches ?? 0), 0);
+    // Concurrency 1 ran once: against raw's median rate.
+    const roundRatios =
+      name === C1
+        ? [rate(list[0]!) / median(rawRuns.map(rate))]
+        : list.map((t, i) => rate(t) / rate(rawRuns[i]!));
+    return {
+      name,
+      commands,
+      seconds,
+      commandsPerSecond: commands / seconds,
+      ratioToRaw: median(roundRatios),
+      roundRatios,
+      avgBatchSize: batches > 0 ? units / batches : null,
+    };
+  });
   printTable(rows);
-  const engineRow = rows.find((r) => r.name.startsWith(`engine, concurrency ${CONCURRENCY}`));
+  const engineRow = rows.find((r) => r.name === HOT);
   const results = {
     generatedAt: new Date().toISOString(),
     node: process.version,
@@ -175,6 +221,7 @@ async function main(): Promise<number> {
     obligations: OBLIGATIONS,
     transitionsPerObligation: STEPS.length,
     concurrency: CONCURRENCY,
+    rounds: ROUNDS,
     rows,
     engineAvgBatchSize: engineRow?.avgBatchSize ?? null,
     peakRssMiB: Math.round(peakRssMiB() * 10) / 10,
