@@ -27,6 +27,7 @@ import { openRaw, runRaw, verifyRaw } from './raw-baseline.js';
 import { STEPS, type Timed } from './steps.js';
 import { writeSyntheticPlan } from './synthetic-plan.js';
 import { envInt } from './bench-env.js';
+import { median } from './http-load.js';
 
 const OBLIGATIONS = envInt('BENCH_OBLIGATIONS', 10_000);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 256);
@@ -45,11 +46,6 @@ interface Row extends Timed {
   avgBatchSize: number | null;
 }
 
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const rate = (t: Timed) => t.commands / t.seconds;
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);

@@ -5,14 +5,25 @@
  * ETag have the same bytes, and a remembered page is always the page as it would be built now.
  * A hit skips joining the views and encoding some 40 KB of text.
  *
- * A page is remembered the second time its ETag is built soon after the first (a crawl over a
- * million rows reads each page once and leaves the remembered ones alone). Bounded by bytes; the least recently used
- * pages go first. Per process: nothing to invalidate, since what a key matches never changes.
+ * A page is remembered the second time its ETag is built soon after the first (SecondSight: a
+ * crawl over a million rows reads each page once and leaves the remembered ones alone). Bounded
+ * by bytes; the least recently used pages go first. Per process: nothing to invalidate, since
+ * what a key matches never changes.
  */
+import { SecondSight } from './second-sight.js';
+
+/**
+ * ETags remembered as built once, at most (forgotten all together when full). Small on purpose:
+ * a page is remembered only if it is built again within the next few hundred pages built, so
+ * pages read in no particular order (random positions over 10,000 rows or more) do not churn the
+ * remembered ones, and the server does not hold 40 KB buffers that are dropped soon after.
+ */
+const SEEN_LIMIT = 256;
+
 export class ListPageCache {
   private readonly pages = new Map<string, Buffer>();
   /** ETags built once and not remembered. */
-  private readonly seen = new Set<string>();
+  private readonly seen = new SecondSight(SEEN_LIMIT);
   private bytes = 0;
   /** Lookups answered and not (for the tests). */
   readonly stats = { hits: 0, misses: 0 };
@@ -37,12 +48,7 @@ export class ListPageCache {
   encode(etag: string, json: string): Buffer {
     const size = Buffer.byteLength(json);
     if (this.maxBytes <= 0 || size > this.maxBytes / 4) return Buffer.from(json);
-    if (!this.seen.has(etag)) {
-      if (this.seen.size >= SEEN_LIMIT) this.seen.clear();
-      this.seen.add(etag);
-      return Buffer.from(json);
-    }
-    this.seen.delete(etag);
+    if (!this.seen.admit(etag)) return Buffer.from(json);
     // A buffer of its own: a small page cut from Node's shared pool would keep the whole 8 KB
     // slab alive for as long as it is remembered.
     const page = Buffer.allocUnsafeSlow(size);
@@ -64,11 +70,3 @@ export class ListPageCache {
     return { pages: this.pages.size, bytes: this.bytes };
   }
 }
-
-/**
- * ETags remembered as built once, at most (forgotten all together when full). Small on purpose:
- * a page is remembered only if it is built again within the next few hundred pages built, so
- * pages read in no particular order (random positions over 10,000 rows or more) do not churn the
- * remembered ones, and the server does not hold 40 KB buffers that are dropped soon after.
- */
-const SEEN_LIMIT = 256;

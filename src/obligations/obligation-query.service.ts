@@ -224,32 +224,38 @@ export class ObligationQueryService {
     const stampsFirst = this.missShare < STAMPS_FIRST_BELOW;
     const remembered = (o: ObligationStamp) =>
       this.views.get(o, this.plans.get(o.planId), at, caller);
-    // On SQLite, a page answered before is answered again without reading its rows while nothing
-    // was written to the database since and no row's overdue flag has flipped. Not with the
-    // overdue filter: which rows match it changes with time alone.
-    const requestKey =
-      scoped.overdue === undefined
-        ? JSON.stringify([
-            this.plans.generation,
-            caller.role,
-            caller.agencyCode ?? null,
-            scoped.planId ?? null,
-            scoped.year ?? null,
-            scoped.agencyCode ?? null,
-            scoped.stage ?? null,
-            position,
-            pageSize,
-          ])
-        : null;
     const read = await this.db.read(async (sql) => {
-      // Taken before the rows are read: a write after it only makes the next request read again.
-      const marker = requestKey === null ? undefined : sql.changeMarker?.();
-      const unchanged = this.unchangedAnswer(requestKey, marker, at);
+      // On SQLite, a page answered before is answered again without reading its rows while
+      // nothing was written to the database since and no row's overdue flag has flipped. Not with
+      // the overdue filter: which rows match it changes with time alone. The marker is taken
+      // before the rows are read: a write after it only makes the next request read again.
+      const marker = scoped.overdue === undefined ? sql.changeMarker?.() : undefined;
+      const asked =
+        marker === undefined
+          ? null
+          : {
+              marker,
+              key: JSON.stringify([
+                this.plans.generation,
+                caller.role,
+                caller.agencyCode ?? null,
+                scoped.planId ?? null,
+                scoped.year ?? null,
+                scoped.agencyCode ?? null,
+                scoped.stage ?? null,
+                position,
+                pageSize,
+              ]),
+            };
+      const unchanged = asked && this.unchangedAnswer(asked, at);
       if (unchanged) return unchanged;
       const answered = (rows: RowPage<ObligationStamp>, etag: string) => {
-        if (marker !== undefined && requestKey !== null) {
-          this.rememberAnswer(requestKey, { marker, etag, ...overdueSteady(rows.items, at) });
-        }
+        if (asked)
+          this.rememberAnswer(asked.key, {
+            marker: asked.marker,
+            etag,
+            ...overdueSteady(rows.items, at),
+          });
       };
       const request = pageRequest(position, pageSize);
       const filterNow = { ...scoped, now: at };
@@ -311,13 +317,12 @@ export class ObligationQueryService {
    * change marker) and `at` is in the span where none of its rows changes its overdue flag.
    */
   private unchangedAnswer(
-    requestKey: string | null,
-    marker: string | undefined,
+    asked: { marker: string; key: string },
     at: number,
   ): { body: Buffer; etag: string } | undefined {
-    if (requestKey === null || marker === undefined) return undefined;
-    const known = this.answers.get(requestKey);
-    if (!known || known.marker !== marker || at < known.from || at >= known.until) return undefined;
+    const known = this.answers.get(asked.key);
+    if (!known || known.marker !== asked.marker || at < known.from || at >= known.until)
+      return undefined;
     const body = this.pages.get(known.etag);
     return body && { body, etag: known.etag };
   }

@@ -16,6 +16,7 @@ import type { LoadedPlan } from '../plans/plan-registry.service.js';
 import type { ObligationStamp } from './obligation.repository.js';
 import { isOverdue, type Caller } from './obligation-view.js';
 import { VIEW_CACHE_OBLIGATIONS } from '../config/app-config.js';
+import { SecondSight } from './second-sight.js';
 
 /** The text of one obligation at one version, under one loaded plan, for one variant. */
 interface Entry {
@@ -34,15 +35,17 @@ function variantOf(o: ObligationStamp, now: number, caller: Caller): string {
 export class ObligationViewCache {
   private readonly entries = new Map<string, Entry>();
   /**
-   * Obligations whose view was built once and not remembered (ids only): a text is remembered
-   * the second time it is built. Pages read once each (an export, a crawl, random access over
-   * a million rows) then leave the remembered texts alone instead of churning them.
+   * Obligations whose view was built once and not remembered: a text is remembered the second
+   * time it is built. Pages read once each (an export, a crawl, random access over a million
+   * rows) then leave the remembered texts alone instead of churning them.
    */
-  private readonly seen = new Set<string>();
+  private readonly seen: SecondSight;
   /** Lookups answered and not (for the tests). */
   readonly stats = { hits: 0, misses: 0 };
 
-  constructor(private readonly maxObligations = VIEW_CACHE_OBLIGATIONS) {}
+  constructor(private readonly maxObligations = VIEW_CACHE_OBLIGATIONS) {
+    this.seen = new SecondSight(maxObligations);
+  }
 
   /** The remembered view text of `o` (a stamp or a full row) under `plan`, at `now`, for `caller`. */
   get(o: ObligationStamp, plan: LoadedPlan, now: number, caller: Caller): string | undefined {
@@ -77,12 +80,7 @@ export class ObligationViewCache {
       this.entries.set(o.id, entry);
       return;
     }
-    if (!this.seen.has(o.id)) {
-      if (this.seen.size >= this.maxObligations) this.seen.clear();
-      this.seen.add(o.id);
-      return;
-    }
-    this.seen.delete(o.id);
+    if (!this.seen.admit(o.id)) return;
     if (this.entries.size >= this.maxObligations) this.evict();
     this.entries.set(o.id, entry);
   }
