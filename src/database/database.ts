@@ -22,8 +22,9 @@ export interface Sql {
   insertReturningId(text: string, params?: unknown[]): Promise<number>;
   /**
    * Values known for the rest of this write transaction, where no other writer can change them
-   * (SQLite's single writer: one batch). A unit of work that rolls back clears it. Absent on
-   * reads and on PostgreSQL, where other replicas write at the same time.
+   * (SQLite's single writer: one batch). A unit of work that rolls back clears it; one that
+   * fails without having changed a row does not, so set an entry only once what it describes is
+   * written. Absent on reads and on PostgreSQL, where other replicas write at the same time.
    */
   readonly memo?: Map<string, unknown>;
   /**
@@ -34,10 +35,21 @@ export interface Sql {
   readonly changeMarker?: () => string;
 }
 
+/** How a unit of work given to `Database.write` may be run. */
+export interface WriteOptions {
+  /**
+   * The work may run again from the start, in the same transaction, after its writes were
+   * undone: it does nothing outside the transaction that would be wrong for an undone run (a
+   * cache it may forget is fine; mail, or a counter of applied commands, is not). SQLite's group
+   * commit then needs no savepoint per unit (see SqliteDatabase).
+   */
+  rerunnable?: boolean;
+}
+
 export abstract class Database {
   abstract readonly dialect: Dialect;
   /** Runs `work` as one transaction; it commits before the returned promise resolves. */
-  abstract write<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  abstract write<T>(work: (tx: Sql) => Promise<T>, options?: WriteOptions): Promise<T>;
   abstract read<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   abstract close(): Promise<void>;
 }

@@ -104,7 +104,13 @@ export class CommandService {
   async execute(cmd: Command): Promise<ObligationView> {
     const startedAt = performance.now();
     try {
-      const { view, row } = await this.db.write((tx) => this.run(tx, cmd, this.clock.now()));
+      // Rerunnable: `run` changes nothing outside the transaction but the committed-rows cache,
+      // and only by forgetting an entry. A run again keeps the first run's time.
+      let now: Date | undefined;
+      const { view, row } = await this.db.write(
+        (tx) => this.run(tx, cmd, (now ??= this.clock.now())),
+        { rerunnable: true },
+      );
       // Committed: the next command on this obligation need not read it again.
       if (row) this.committed.remember(row);
       this.observer?.commandFinished(cmd.type, null, startedAt);
