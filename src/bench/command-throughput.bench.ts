@@ -13,9 +13,13 @@
  * engine's rate over raw's in the same round: on a shared machine the speed drifts by a fifth
  * within a minute, and adjacent runs see nearly the same drift.
  *
+ * Each round also runs raw and the engine with `synchronous = FULL` (DONDOC_SQLITE_SYNCHRONOUS=full:
+ * every commit synced to disk before it is acknowledged) on BENCH_FULL_OBLIGATIONS obligations;
+ * that engine row's ratio is to raw with FULL in the same round.
+ *
  * Run with `npm run bench`. Figures are printed and written to ./bench-results.json.
  * Optional overrides for quick runs: BENCH_OBLIGATIONS, BENCH_CONCURRENCY, BENCH_C1_OBLIGATIONS,
- * BENCH_ROUNDS (3).
+ * BENCH_ROUNDS (3), BENCH_FULL_OBLIGATIONS (1,000; 0 leaves the FULL rows out).
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +38,7 @@ const CONCURRENCY = envInt('BENCH_CONCURRENCY', 256);
 const C1_OBLIGATIONS = envInt('BENCH_C1_OBLIGATIONS', 2_000);
 const WARMUP_OBLIGATIONS = 500;
 const ROUNDS = envInt('BENCH_ROUNDS', 3);
+const FULL_OBLIGATIONS = envInt('BENCH_FULL_OBLIGATIONS', 1_000);
 
 interface Row extends Timed {
   name: string;
@@ -77,7 +82,7 @@ function printTable(rows: Row[]): void {
     'commands',
     'seconds',
     'commands/s',
-    'ratio to raw (median of rounds)',
+    'ratio to raw, same synchronous (median of rounds)',
     'avg batch',
   ];
   const cells = rows.map((r) => [
@@ -107,6 +112,10 @@ async function main(): Promise<number> {
   const HOT = `engine, concurrency ${CONCURRENCY}`;
   const INLINE = `engine, concurrency ${CONCURRENCY}, inline checkpoints`;
   const C1 = `engine, concurrency 1 (${C1_OBLIGATIONS} obl.)`;
+  const RAW_FULL = `raw, synchronous=FULL (${FULL_OBLIGATIONS} obl.)`;
+  const HOT_FULL = `engine, concurrency ${CONCURRENCY}, synchronous=FULL (${FULL_OBLIGATIONS} obl.)`;
+  /** Each row's ratio is to raw in the same round, with the same synchronous setting. */
+  const baselineOf = (name: string) => (name === HOT_FULL || name === RAW_FULL ? RAW_FULL : RAW);
   let aux: Engine | undefined;
   let engine: Engine | undefined;
   try {
@@ -139,16 +148,19 @@ async function main(): Promise<number> {
 
     // The engine at high concurrency on a fresh database holding exactly the benchmark's
     // cycle, with the default (worker thread) or SQLite's inline checkpoints, as raw has them.
-    const hotRun = async (label: string, name: string, overrides: Partial<AppConfig> = {}) => {
+    const hotRun = async (
+      label: string,
+      name: string,
+      overrides: Partial<AppConfig> = {},
+      count = OBLIGATIONS,
+    ) => {
       const workflows = path.join(tmp, `workflows-${name}`);
-      writeSyntheticPlan(workflows, OBLIGATIONS);
-      engine = await timedSetup(`${label}: plan loaded, cycle opened (${OBLIGATIONS})`, () =>
+      writeSyntheticPlan(workflows, count);
+      engine = await timedSetup(`${label}: plan loaded, cycle opened (${count})`, () =>
         openEngine(path.join(tmp, name), workflows, overrides),
       );
-      if (engine.ids.length !== OBLIGATIONS)
-        problems.push(
-          `${label}: cycle opened ${engine.ids.length} obligations, not ${OBLIGATIONS}`,
-        );
+      if (engine.ids.length !== count)
+        problems.push(`${label}: cycle opened ${engine.ids.length} obligations, not ${count}`);
       gc();
       const result = await drive(engine, engine.ids, CONCURRENCY);
       problems.push(...errorProblems(label, result));
@@ -177,6 +189,27 @@ async function main(): Promise<number> {
       log(
         `round ${r + 1}: raw ${rate(rawResult).toFixed(0)}/s, engine ${ratio(HOT)}×, inline checkpoints ${ratio(INLINE)}×`,
       );
+      if (FULL_OBLIGATIONS > 0) {
+        const rawFull = await openRaw(
+          path.join(tmp, `raw-full-${r}.sqlite`),
+          FULL_OBLIGATIONS,
+          'full',
+        );
+        const rawFullResult = runRaw(rawFull);
+        problems.push(...verifyRaw(rawFull).map((p) => `synchronous=FULL ${p}`));
+        rawFull.db.close();
+        record(RAW_FULL, rawFullResult);
+        const full = await hotRun(
+          `round ${r + 1}, engine, synchronous=FULL`,
+          `engine-full-${r}`,
+          { sqliteSynchronous: 'full' },
+          FULL_OBLIGATIONS,
+        );
+        record(HOT_FULL, full);
+        log(
+          `round ${r + 1}: raw with synchronous=FULL ${rate(rawFullResult).toFixed(0)}/s, engine ${(rate(full) / rate(rawFullResult)).toFixed(2)}×`,
+        );
+      }
     }
     record(C1, c1);
   } catch (error) {
@@ -187,17 +220,17 @@ async function main(): Promise<number> {
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  const rawRuns = runs.get(RAW) ?? [];
   const rows: Row[] = [...runs].map(([name, list]) => {
     const commands = list.reduce((n, t) => n + t.commands, 0);
     const seconds = list.reduce((n, t) => n + t.seconds, 0);
     const units = list.reduce((n, t) => n + (t.units ?? 0), 0);
     const batches = list.reduce((n, t) => n + (t.batches ?? 0), 0);
+    const baseRuns = runs.get(baselineOf(name)) ?? [];
     // Concurrency 1 ran once: against raw's median rate.
     const roundRatios =
       name === C1
-        ? [rate(list[0]!) / median(rawRuns.map(rate))]
-        : list.map((t, i) => rate(t) / rate(rawRuns[i]!));
+        ? [rate(list[0]!) / median(baseRuns.map(rate))]
+        : list.map((t, i) => rate(t) / rate(baseRuns[i]!));
     return {
       name,
       commands,

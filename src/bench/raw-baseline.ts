@@ -34,11 +34,18 @@ export interface RawDb {
   ids: string[];
 }
 
-/** A fresh database file with `count` obligations at plan_drafted and their opening events. */
-export async function openRaw(file: string, count: number): Promise<RawDb> {
+/**
+ * A fresh database file with `count` obligations at plan_drafted and their opening events;
+ * `synchronous` as the engine's DONDOC_SQLITE_SYNCHRONOUS.
+ */
+export async function openRaw(
+  file: string,
+  count: number,
+  synchronous: 'normal' | 'full' = 'normal',
+): Promise<RawDb> {
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON'); // as the engine's connection
   db.pragma('temp_store = MEMORY'); // as well (it uses no temporary files or savepoints)
   await createSchema(db);

@@ -56,6 +56,13 @@ export interface AppConfig {
    * (SQLite's default).
    */
   sqliteCheckpoints: 'background' | 'inline';
+  /**
+   * SQLite only: when a commit reaches the disk. `normal`: the log is synced at checkpoints, so a
+   * commit survives a crash of the process but the last ones may be lost on power loss or an
+   * operating-system crash; `full`: every commit is synced before it is acknowledged (one sync
+   * per batch of the group commit).
+   */
+  sqliteSynchronous: 'normal' | 'full';
   /** Obligations whose list-view texts are remembered per process (0: none; about 1 KB each). */
   viewCacheObligations: number;
 }
@@ -159,6 +166,9 @@ const schema = z.object({
   DONDOC_SQLITE_CHECKPOINTS: z
     .enum(['background', 'inline'], { message: 'expected "background" or "inline"' })
     .optional(),
+  DONDOC_SQLITE_SYNCHRONOUS: z
+    .enum(['normal', 'full'], { message: 'expected "normal" or "full"' })
+    .optional(),
   DONDOC_SHUTDOWN_TIMEOUT: z
     .string()
     .regex(/^\d+$/, 'expected a whole number of seconds')
@@ -210,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: v.DONDOC_METRICS_TOKEN ?? null,
     shutdownTimeoutMs: (v.DONDOC_SHUTDOWN_TIMEOUT ?? 30) * 1000,
     sqliteCheckpoints: v.DONDOC_SQLITE_CHECKPOINTS ?? 'background',
+    sqliteSynchronous: v.DONDOC_SQLITE_SYNCHRONOUS ?? 'normal',
     viewCacheObligations: v.DONDOC_VIEW_CACHE ?? VIEW_CACHE_OBLIGATIONS,
   };
 }

@@ -33,8 +33,10 @@ function onIdleClientError(error: Error): void {
 }
 
 export function dataSourceOptions(
-  config: Pick<AppConfig, 'dataDir' | 'databaseUrl'>,
+  config: Pick<AppConfig, 'dataDir' | 'databaseUrl'> &
+    Partial<Pick<AppConfig, 'sqliteSynchronous'>>,
 ): DataSourceOptions {
+  const synchronous = config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL';
   if (config.databaseUrl) {
     return {
       type: 'postgres',
@@ -54,7 +56,7 @@ export function dataSourceOptions(
     enableWAL: true,
     timeout: 5000,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
-      db.pragma('synchronous = NORMAL');
+      db.pragma(`synchronous = ${synchronous}`);
       db.pragma('foreign_keys = ON');
       // Temporary files in memory, above all the statement journal of the group commit's
       // savepoints: on disk it spills past 64 KiB and costs a write call per page (`npm run
@@ -76,7 +78,7 @@ const MIGRATION_LOCK = 0x646d6967;
  * migrations table and one would fail). The lock is held on one dedicated connection.
  */
 export async function openDataSource(
-  config: Pick<AppConfig, 'dataDir' | 'databaseUrl'>,
+  config: Parameters<typeof dataSourceOptions>[0],
 ): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(config));
   await ds.initialize();
