@@ -179,7 +179,9 @@ let vnHolidays: Holidays | undefined;
 
 /** The public holidays date-holidays knows for VN in `year`: day number → name (spans expanded). */
 function publicHolidays(year: number): Map<number, string> {
-  vnHolidays ??= new Holidays('VN');
+  // Public holidays only: date-holidays then skips the observances (most of them lunar dates),
+  // a quarter of the work per year; the public ones are the same (checked for 1900–2200).
+  vnHolidays ??= new Holidays('VN', { types: ['public'] });
   const best = new Map<number, { name: string; len: number }>();
   for (const h of [...vnHolidays.getHolidays(year - 1), ...vnHolidays.getHolidays(year)]) {
     if (h.type !== 'public') continue;

@@ -4,6 +4,7 @@
  * Pacific/Kiritimati (UTC+14).
  */
 import path from 'node:path';
+import Holidays from 'date-holidays';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { loadCalendar, loadCalendarYears } from '../../../src/calendar/calendar-loader.js';
 import {
@@ -195,6 +196,30 @@ describe('the data behind the calendar', () => {
       'public holiday: Ngày Giải phóng miền Nam (date-holidays)',
     );
     expect(bare.whyNotWorking('2025-01-29')).toBe('public holiday: Tết Nguyên Đán (date-holidays)');
+  });
+
+  it("names as public holidays exactly the public days of date-holidays' full VN data (2020–2035)", () => {
+    // The calendar asks date-holidays for public holidays only; the full data, filtered, must
+    // give the same days (spans such as Tết expanded).
+    const bare = createVietnamCalendar([]);
+    const full = new Holidays('VN');
+    const DAY = 86_400_000;
+    for (let year = 2020; year <= 2035; year++) {
+      const expected = new Set<string>();
+      for (const h of [...full.getHolidays(year - 1), ...full.getHolidays(year)]) {
+        if (h.type !== 'public') continue;
+        const days = Math.max(1, Math.round((h.end.getTime() - h.start.getTime()) / DAY));
+        const first = Date.parse(`${h.date.slice(0, 10)}T00:00:00Z`);
+        for (let k = 0; k < days; k++)
+          expected.add(new Date(first + k * DAY).toISOString().slice(0, 10));
+      }
+      const named: string[] = [];
+      for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += DAY) {
+        const day = new Date(t).toISOString().slice(0, 10);
+        if (bare.whyNotWorking(day)?.startsWith('public holiday:')) named.push(day);
+      }
+      expect(named).toEqual([...expected].filter((d) => d.startsWith(`${year}-`)).sort());
+    }
   });
 
   it('refuses two entries for one year', () => {
