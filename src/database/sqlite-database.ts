@@ -185,14 +185,9 @@ export class SqliteDatabase extends Database {
       for (const job of batch) job.reject(fault);
       return;
     }
-    const run: BatchRun = {
-      done: new Map(),
-      failed: new Map(),
-      // Within the batch this process is the only writer: what a unit learns may be memoised.
-      memo: new Map(),
-      tx: undefined as unknown as Sql,
-    };
-    run.tx = { ...this.sql, memo: run.memo };
+    // Within the batch this process is the only writer: what a unit learns may be memoised.
+    const memo = new Map<string, unknown>();
+    const run: BatchRun = { done: new Map(), failed: new Map(), memo, tx: { ...this.sql, memo } };
     let fatal: { error: unknown } | null = null;
     /** The rerunnable units run since the shared savepoint was taken (null: none is open). */
     let shared: Job[] | null = null;
