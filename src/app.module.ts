@@ -45,6 +45,7 @@ import { LifecycleModule } from './health/lifecycle.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { MigrationService } from './migration/migration.service.js';
 import { CommandService } from './obligations/command.service.js';
+import { CommittedRows } from './obligations/committed-rows.js';
 import { ObligationQueryService } from './obligations/obligation-query.service.js';
 import { ObligationsController } from './obligations/obligations.controller.js';
 import { PlanRegistry } from './plans/plan-registry.service.js';
@@ -157,6 +158,7 @@ export class AppModule {
         Bootstrap,
         OrphanCheck,
         { provide: REFUSE_ORPHANS, useValue: scheduler },
+        CommittedRows,
         CommandService,
         ObligationQueryService,
         CycleService,

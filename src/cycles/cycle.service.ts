@@ -15,6 +15,7 @@ import {
   type ObligationRecord,
 } from '../obligations/obligation.repository.js';
 import { newObligationId } from '../obligations/obligation-id.js';
+import { CommittedRows, type CommandRow } from '../obligations/committed-rows.js';
 import { toView, type Caller, type ObligationView } from '../obligations/obligation-view.js';
 import { PlanRegistry } from '../plans/plan-registry.service.js';
 import { cycleRoster, describeRoster, type CycleRosterInfo } from '../agencies/plan-agencies.js';
@@ -32,6 +33,7 @@ export class CycleService {
     private readonly timers: TimerService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(CALENDAR) private readonly calendar: WorkingCalendar,
+    private readonly committed: CommittedRows,
   ) {}
 
   /**
@@ -63,7 +65,10 @@ export class CycleService {
     }
     const due = resolveReportDue(plan.definition.cycle, year, this.calendar);
     const roster = cycleRoster(plan, year);
+    /** The rows this opening writes, remembered once it committed (the first commands skip a read). */
+    const opened: CommandRow[] = [];
     const created = await this.db.write(async (tx) => {
+      opened.length = 0;
       const now = this.clock.now().getTime();
       const inserted = await tx.execute(
         `INSERT INTO cycles (plan_id, year, due_at, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)
@@ -94,7 +99,7 @@ export class CycleService {
         };
         if (!(await ObligationRepository.insert(tx, record))) continue;
         await this.timers.create(tx, record, plan);
-        await ObligationRepository.appendEvent(
+        const { hash } = await ObligationRepository.appendEvent(
           tx,
           {
             obligationId: record.id,
@@ -110,9 +115,11 @@ export class CycleService {
           },
           GENESIS_HASH,
         );
+        opened.push({ obligation: record, last: { effectiveAt, hash } });
       }
       return true;
     });
+    for (const row of opened) this.committed.remember(row);
     if (created) this.logger.log(`Opened cycle ${planId} ${year}`);
     const now = this.clock.now();
     const rows = await this.db.read((sql) =>

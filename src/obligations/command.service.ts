@@ -91,10 +91,9 @@ function requestHash(cmd: Command): string {
 
 @Injectable()
 export class CommandService {
-  private readonly committed = new CommittedRows();
-
   constructor(
     private readonly db: Database,
+    private readonly committed: CommittedRows,
     private readonly plans: PlanRegistry,
     private readonly timers: TimerService,
     @Inject(CLOCK) private readonly clock: Clock,

@@ -5,8 +5,10 @@
  * Safe with other writers (replicas, the CLI): every change to an obligation row bumps its
  * version, events are append-only, and an entry is added only after its transaction committed,
  * so a row at a given version is the row remembered for that version. Bounded: the oldest
- * entries go first.
+ * entries go first. One per application: the command path remembers what it commits, and the
+ * cycle opening the rows it creates.
  */
+import { Injectable } from '@nestjs/common';
 import type { ObligationRecord } from './obligation.repository.js';
 
 /** What a command reads before it transitions: the obligation and its newest event. */
@@ -15,10 +17,12 @@ export interface CommandRow {
   last: { effectiveAt: number; hash: string } | null;
 }
 
+@Injectable()
 export class CommittedRows {
   private readonly rows = new Map<string, CommandRow>();
 
-  constructor(private readonly capacity = 20_000) {}
+  /** How many obligations are remembered at most. */
+  readonly capacity = 20_000;
 
   /** The remembered row of an obligation, whatever its version (check it before use). */
   get(id: string): CommandRow | undefined {

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CycleService } from '../../src/cycles/cycle.service.js';
 import { DomainError } from '../../src/core/errors.js';
 import { Database } from '../../src/database/database.js';
 import { CommandService } from '../../src/obligations/command.service.js';
 import { ObligationQueryService } from '../../src/obligations/obligation-query.service.js';
+import { ObligationRepository } from '../../src/obligations/obligation.repository.js';
 import type { Caller } from '../../src/core/access/caller.js';
 import type { Command } from '../../src/obligations/command.service.js';
 import { admin, aggregator, officerOf, scheduler } from '../support/callers.js';
@@ -315,6 +316,52 @@ describeEachDatabase('command path', (dialect) => {
       [5, 'WITHDRAW'],
     ]);
     for (let i = 1; i < hist.length; i++) expect(hist[i]!.prevHash).toBe(hist[i - 1]!.hash);
+  });
+
+  it('the rows a cycle opening writes are remembered: the first command reads none, yet another writer is still noticed', async () => {
+    const opened = await h.app.get(CycleService).open(PLAN, 2026, admin);
+    const id = opened.obligations.find((o) => o.agencyCode === 'SO_TAICHINH')!.id;
+    const moved = opened.obligations.find((o) => o.agencyCode === 'SO_XAYDUNG')!.id;
+    // Another writer moves one of them on before this service sends anything.
+    await db.write((tx) =>
+      commands.executeIn(tx, {
+        obligationId: moved,
+        type: 'WITHDRAW',
+        payload: { basis: 'QĐ thu hồi' },
+        caller: admin,
+      }),
+    );
+    const reads = jest.spyOn(ObligationRepository, 'findForCommand');
+    try {
+      const started = await run({
+        obligationId: id,
+        type: 'START_IMPLEMENTATION',
+        payload: { planRef: 'KH-TC' },
+        caller: officerOf('SO_TAICHINH'),
+      });
+      expect(started).toMatchObject({ stage: 'implementing', version: 2 });
+      expect(reads).not.toHaveBeenCalled();
+      // The remembered opening row is stale here: the compare-and-set sends it to a fresh read.
+      const err = await rejection(
+        run({
+          obligationId: moved,
+          type: 'START_IMPLEMENTATION',
+          payload: { planRef: 'KH-XD' },
+          caller: officerOf('SO_XAYDUNG'),
+        }),
+      );
+      expect(err.code).toBe('EVENT_NOT_ALLOWED');
+      expect(err.details).toMatchObject({ stage: 'withdrawn' });
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
+    const hist = await queries.history(id, aggregator);
+    expect(hist.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'OBLIGATION_OPENED'],
+      [2, 'START_IMPLEMENTATION'],
+    ]);
+    expect(hist[1]!.prevHash).toBe(hist[0]!.hash);
   });
 
   it('an unknown obligation is NOT_FOUND', async () => {
