@@ -353,6 +353,13 @@ async function main(): Promise<number> {
   }
 
   const kindOf = (name: string) => (name.startsWith('POST') ? 'post' : 'get');
+  // The issue's GET target is for each route alone beside the empty route, which runs with no
+  // writes; the list with commands written beside it is shown for information (its cache).
+  const targetCell = (r: { name: string; ratio: number }) => {
+    if (r.name.endsWith('beside')) return 'none (information)';
+    const target = TARGETS[kindOf(r.name)]!;
+    return `≥ ${target} ${r.ratio >= target ? 'met' : 'NOT met'}`;
+  };
   printTable(
     [
       'route',
@@ -377,18 +384,15 @@ async function main(): Promise<number> {
             ],
           ]
         : []),
-      ...routes.map((r) => {
-        const target = TARGETS[kindOf(r.name)]!;
-        return [
-          r.name,
-          String(r.requests),
-          r.reqPerSec.toFixed(0),
-          r.p50Ms.toFixed(1),
-          r.p99Ms.toFixed(1),
-          `${r.ratio.toFixed(2)} (${r.roundRatios.map((x) => x.toFixed(2)).join(', ')})`,
-          `≥ ${target} ${r.ratio >= target ? 'met' : 'NOT met'}`,
-        ];
-      }),
+      ...routes.map((r) => [
+        r.name,
+        String(r.requests),
+        r.reqPerSec.toFixed(0),
+        r.p50Ms.toFixed(1),
+        r.p99Ms.toFixed(1),
+        `${r.ratio.toFixed(2)} (${r.roundRatios.map((x) => x.toFixed(2)).join(', ')})`,
+        targetCell(r),
+      ]),
     ],
   );
   const loadAfter = loadavg();
