@@ -13,6 +13,16 @@ export interface Sql {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Rows of a SELECT as arrays, columns in the order selected: no object per row to build. */
   queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
+  /**
+   * Calls `onRow` with each row of a SELECT, as an array, without holding the rows: one pass
+   * over a large table in flat memory (SQLite, where a GROUP BY no index serves sorts every row
+   * in memory first). Absent on PostgreSQL, which aggregates by hashing on the server.
+   */
+  readonly eachArray?: (
+    text: string,
+    params: unknown[],
+    onRow: (row: unknown[]) => void,
+  ) => Promise<void>;
   /** Runs a statement and returns how many rows it changed. */
   execute(text: string, params?: unknown[]): Promise<number>;
   /**

@@ -341,6 +341,11 @@ export function rawSql(connection: BetterSqlite3.Database, changes = { rows: 0 }
       if (!stmt.readonly) changes.rows += 1;
       return rows;
     },
+    async eachArray(text: string, params: unknown[], onRow: (row: unknown[]) => void) {
+      const stmt = prepareArrays(text);
+      if (!stmt.readonly) changes.rows += 1;
+      for (const row of stmt.iterate(...bindable(params))) onRow(row as unknown[]);
+    },
     async execute(text: string, params: unknown[] = []): Promise<number> {
       const changed = prepare(text).run(...bindable(params)).changes;
       changes.rows += changed;

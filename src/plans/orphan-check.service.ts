@@ -74,13 +74,7 @@ export class OrphanCheck {
   /** Counts the open obligations by plan, agency and machine version; changes nothing. */
   async report(): Promise<OrphanReport> {
     return this.db.read(async (sql) => {
-      const rows = await sql.query<Record<string, unknown>>(
-        `SELECT plan_id, origin_agency_code, agency_code, machine_version, COUNT(*) AS n
-         FROM obligations WHERE ${OPEN}
-         GROUP BY plan_id, origin_agency_code, agency_code, machine_version
-         ORDER BY plan_id, origin_agency_code, agency_code, machine_version`,
-        [...FINAL_STAGES],
-      );
+      const rows = await openCombinations(sql);
       const known = new Set(knownMachines().map((m) => machineRef(m.id, m.version)));
       const counts = new Map<string, OrphanGroup>();
       const behind = new Map<string, OrphanReport['behind'][number]>();
@@ -140,6 +134,53 @@ export class OrphanCheck {
       orphans,
     });
   }
+}
+
+interface Combination {
+  plan_id: string;
+  origin_agency_code: string;
+  agency_code: string;
+  machine_version: string;
+  n: unknown;
+}
+
+const COMBINATION_COLUMNS = 'plan_id, origin_agency_code, agency_code, machine_version';
+
+/**
+ * The open obligations counted by plan, origin agency, agency and machine version, in that
+ * order. On SQLite the rows are counted here in one pass over the table: its GROUP BY, which no
+ * index serves, sorted every open row in memory first (a million obligations: some 110 MB more
+ * at start, and slower). PostgreSQL groups them itself.
+ */
+async function openCombinations(sql: Sql): Promise<Combination[]> {
+  if (!sql.eachArray) {
+    return sql.query<Combination>(
+      `SELECT ${COMBINATION_COLUMNS}, COUNT(*) AS n FROM obligations WHERE ${OPEN}
+       GROUP BY ${COMBINATION_COLUMNS} ORDER BY ${COMBINATION_COLUMNS}`,
+      [...FINAL_STAGES],
+    );
+  }
+  const counts = new Map<string, Combination>();
+  await sql.eachArray(
+    `SELECT ${COMBINATION_COLUMNS} FROM obligations WHERE ${OPEN}`,
+    [...FINAL_STAGES],
+    (r) => {
+      const key = r.join('\u0000');
+      const known = counts.get(key);
+      if (known) known.n = (known.n as number) + 1;
+      else {
+        counts.set(key, {
+          plan_id: String(r[0]),
+          origin_agency_code: String(r[1]),
+          agency_code: String(r[2]),
+          machine_version: String(r[3]),
+          n: 1,
+        });
+      }
+    },
+  );
+  // SQLite's ORDER BY for text (BINARY) is JavaScript's code unit order.
+  return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
 }
 
 async function examplesOf(sql: Sql, g: OrphanGroup): Promise<OrphanExample[]> {
