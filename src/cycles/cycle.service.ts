@@ -99,7 +99,7 @@ export class CycleService {
         };
         if (!(await ObligationRepository.insert(tx, record))) continue;
         await this.timers.create(tx, record, plan);
-        const { hash } = await ObligationRepository.appendEvent(
+        const hash = await ObligationRepository.appendEvent(
           tx,
           {
             obligationId: record.id,

@@ -189,7 +189,7 @@ export class CommandService {
       });
     }
     await this.timers.afterTransition(tx, current, updated, plan, now.getTime());
-    const appended = await ObligationRepository.appendEvent(
+    const hash = await ObligationRepository.appendEvent(
       tx,
       {
         obligationId: current.id,
@@ -223,7 +223,7 @@ export class CommandService {
     }
     return {
       view,
-      row: { obligation: updated, last: { effectiveAt, hash: appended.hash } },
+      row: { obligation: updated, last: { effectiveAt, hash } },
     };
   }
 

@@ -261,6 +261,25 @@ export function sortKeyOf(
   return [o.planId, o.year, o.agencyCode, o.originAgencyCode];
 }
 
+/** The columns `update` sets only when they changed, in the order of their parameters. */
+const OPTIONAL_SETS = [
+  ['stage', 'stage'],
+  ['due_at', 'dueAt'],
+  ['agency_code', 'agencyCode'],
+] as const;
+
+/**
+ * The compare-and-set UPDATE for each subset of OPTIONAL_SETS (bit i: its column i is set), built
+ * once: the same text each time, so the statement cache finds it without building it again.
+ */
+const UPDATE_TEXTS = Array.from({ length: 1 << OPTIONAL_SETS.length }, (_, mask) => {
+  const sets = ['snapshot = ?', 'version = ?', 'updated_at = ?'];
+  OPTIONAL_SETS.forEach(([column], i) => {
+    if (mask & (1 << i)) sets.push(`${column} = ?`);
+  });
+  return `UPDATE obligations SET ${sets.join(', ')} WHERE id = ? AND version = ?`;
+});
+
 export const ObligationRepository = {
   async insert(sql: Sql, o: ObligationRecord): Promise<boolean> {
     const changed = await sql.execute(
@@ -334,22 +353,16 @@ export const ObligationRepository = {
     expectedVersion: number,
     before?: Pick<ObligationRecord, 'stage' | 'dueAt' | 'agencyCode'>,
   ): Promise<boolean> {
-    const sets = ['snapshot = ?', 'version = ?', 'updated_at = ?'];
     const params: unknown[] = [JSON.stringify(o.snapshot), o.version, o.updatedAt];
-    const set = (column: string, value: unknown, same: boolean) => {
-      if (same) return;
-      sets.push(`${column} = ?`);
-      params.push(value);
-    };
-    set('stage', o.stage, before?.stage === o.stage);
-    set('due_at', o.dueAt, before?.dueAt === o.dueAt);
-    set('agency_code', o.agencyCode, before?.agencyCode === o.agencyCode);
+    let changing = 0;
+    for (let i = 0; i < OPTIONAL_SETS.length; i++) {
+      const field = OPTIONAL_SETS[i]![1];
+      if (before?.[field] === o[field]) continue;
+      changing |= 1 << i;
+      params.push(o[field]);
+    }
     params.push(o.id, expectedVersion);
-    const changed = await sql.execute(
-      `UPDATE obligations SET ${sets.join(', ')} WHERE id = ? AND version = ?`,
-      params,
-    );
-    return changed === 1;
+    return (await sql.execute(UPDATE_TEXTS[changing]!, params)) === 1;
   },
 
   /**
@@ -389,9 +402,9 @@ export const ObligationRepository = {
 
   /**
    * Appends an event to its obligation's hash chain (after `prevHash`) and to the global ledger,
-   * in the caller's transaction. Returns the stored event with its hashes.
+   * in the caller's transaction. Returns the event's hash (the next event's `prevHash`).
    */
-  async appendEvent(sql: Sql, e: NewEvent, prevHash: string): Promise<EventRecord> {
+  async appendEvent(sql: Sql, e: NewEvent, prevHash: string): Promise<string> {
     const effectiveAt = isoInstant(e.effectiveAt);
     const hash = eventHash({
       obligationId: e.obligationId,
@@ -431,7 +444,7 @@ export const ObligationRepository = {
       eventHash: hash,
       recordedAt: e.recordedAt,
     });
-    return { ...e, prevHash, hash };
+    return hash;
   },
 
   async lastEvent(sql: Sql, obligationId: string): Promise<EventRecord | null> {
