@@ -179,7 +179,8 @@ async function openCombinations(sql: Sql): Promise<Combination[]> {
       }
     },
   );
-  // SQLite's ORDER BY for text (BINARY) is JavaScript's code unit order.
+  // The order of the query it replaces: SQLite's BINARY collation compares UTF-8 bytes, the same
+  // order as JavaScript's code units for any text without characters beyond U+FFFF.
   return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
 }
 
