@@ -65,22 +65,22 @@ export class CycleService {
     }
     const due = resolveReportDue(plan.definition.cycle, year, this.calendar);
     const roster = cycleRoster(plan, year);
-    /** The rows this opening writes, remembered once it committed (the first commands skip a read). */
-    const opened: CommandRow[] = [];
-    const created = await this.db.write(async (tx) => {
-      opened.length = 0;
+    // The rows the opening wrote (null: the cycle was already open), remembered once committed so
+    // that the first command on each skips a read.
+    const opened = await this.db.write(async (tx): Promise<CommandRow[] | null> => {
       const now = this.clock.now().getTime();
       const inserted = await tx.execute(
         `INSERT INTO cycles (plan_id, year, due_at, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (plan_id, year) DO NOTHING`,
         [planId, year, Date.parse(due.dueAt), now, caller.name],
       );
-      if (inserted !== 1) return false;
+      if (inserted !== 1) return null;
       // The obligation exists from the start of its cycle year (or from now, for a future year),
       // so reports received on paper earlier in the year can still be recorded with their date.
       const effectiveAt = Math.min(now, startOfYear(year, plan.definition.cycle.timeZone));
       // Every obligation of the cycle starts in the same state (the snapshot is only serialised).
       const start = startObligation(plan.machineVersion, { dueAt: due.dueAt });
+      const rows: CommandRow[] = [];
       for (const agency of roster.entries) {
         const record: ObligationRecord = {
           id: newObligationId(),
@@ -115,11 +115,12 @@ export class CycleService {
           },
           GENESIS_HASH,
         );
-        opened.push({ obligation: record, last: { effectiveAt, hash } });
+        rows.push({ obligation: record, last: { effectiveAt, hash } });
       }
-      return true;
+      return rows;
     });
-    for (const row of opened) this.committed.remember(row);
+    const created = opened !== null;
+    for (const row of opened ?? []) this.committed.remember(row);
     if (created) this.logger.log(`Opened cycle ${planId} ${year}`);
     const now = this.clock.now();
     const rows = await this.db.read((sql) =>
